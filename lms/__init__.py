@@ -1,0 +1,65 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from lms import cli, i18n
+from lms.blueprints.auth.routes import bp as auth_bp
+from lms.blueprints.catalog.routes import bp as catalog_bp
+from lms.blueprints.errors.handlers import register_error_handlers
+from lms.blueprints.main.routes import bp as main_bp
+from lms.config import build_config, unsafe_defaults
+from lms.extensions import babel, csrf, db, enable_sqlite_pragmas, login_manager, migrate
+from lms.security import init_security
+from lms.services.markdown import render_markdown
+
+BLUEPRINTS = (main_bp, auth_bp, catalog_bp)
+
+log = logging.getLogger("lms")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(build_config(app.instance_path, config))
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    db.init_app(app)
+    with app.app_context():
+        enable_sqlite_pragmas(db.engine)
+    migrate.init_app(
+        app, db, directory=str(_migrations_dir()), render_as_batch=True, compare_type=True
+    )
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    init_security(app)
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    cli.register(app)
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters["money"] = i18n.format_money
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.globals.update(
+        html_lang=i18n.html_lang,
+        language_names=i18n.LANGUAGE_NAMES,
+        site_name=app.config["SITE_NAME"],
+    )
+
+    if not app.config["TESTING"]:
+        for warning in unsafe_defaults(app.config):
+            log.warning("default not fit for production: %s", warning)
+    return app
+
+
+def _migrations_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "migrations"

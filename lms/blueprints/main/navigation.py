@@ -1,0 +1,22 @@
+"""Redirect targets taken from user input must stay on this site."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import url_for
+
+
+def safe_next_url(target: str | None, default_endpoint: str = "main.home") -> str:
+    """Return `target` if it is a path on this site, else the default page."""
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+        ):
+            return target
+    return url_for(default_endpoint)

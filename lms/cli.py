@@ -1,0 +1,83 @@
+"""`flask lms ...`: the operator's commands."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from lms.models import Role
+from lms.services import accounts, demo, mail
+from lms.services.errors import DomainError
+from lms.services.passwords import password_problem
+
+lms_cli = AppGroup("lms", help="Course platform commands.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(lms_cli)
+
+
+def _print_demo_logins() -> None:
+    click.echo("\nDemo logins (password shown once here, change them on a real installation):")
+    for login in demo.DEMO_LOGINS:
+        click.echo(f"  {login.role.value:<10} {login.email:<24} {login.password}")
+    click.echo("")
+
+
+@lms_cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no user yet.")
+def seed_demo(if_empty: bool) -> None:
+    """Load the demo course and the demo accounts (running it twice changes nothing)."""
+    if if_empty and not demo.database_is_empty():
+        click.echo("Database already has data: demo not loaded.")
+    else:
+        created = demo.load_demo()
+        click.echo(
+            f"Demo loaded: {created['users']} accounts, {created['courses']} course, "
+            f"{created['enrollments']} enrollment created."
+        )
+    _print_demo_logins()
+
+
+@lms_cli.command("create-user")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.STUDENT.value,
+    show_default=True,
+)
+@click.option("--locale", type=click.Choice(["it", "en"]), default="it", show_default=True)
+@click.password_option(help="Prompted for (twice) when not given.")
+def create_user(email: str, name: str, role: str, locale: str, password: str) -> None:
+    """Create an account with a verified email, e.g. the first instructor."""
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        raise click.ClickException(f"password refused: {problem.replace('_', ' ')}")
+    try:
+        user = accounts.create_user(email, name, password, Role(role), locale=locale)
+    except DomainError as error:
+        raise click.ClickException(f"an account with the email {email} already exists") from error
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@lms_cli.command("outbox")
+@click.option("--watch", is_flag=True, help="Keep running and send new mail as it arrives.")
+@click.option(
+    "--interval", default=5.0, show_default=True, help="Seconds between polls with --watch."
+)
+@click.option("--batch", default=50, show_default=True)
+def outbox(watch: bool, interval: float, batch: int) -> None:
+    """Send pending email (over MAIL_URL, or to the log when it is not set)."""
+    while True:
+        sent, failed = mail.deliver_pending(batch)
+        if sent or failed or not watch:
+            click.echo(f"outbox: {sent} sent, {failed} failed, {mail.pending_count()} pending")
+        if not watch:
+            return
+        if not sent and not failed:
+            time.sleep(interval)

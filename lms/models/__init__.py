@@ -1,0 +1,31 @@
+"""Every model, imported here so Alembic and the app see the whole schema."""
+
+from lms.models.audit import AuditEntry
+from lms.models.courses import (
+    Course,
+    Enrollment,
+    EnrollmentSource,
+    EnrollmentStatus,
+    Lesson,
+    Module,
+)
+from lms.models.outbox import OutboxEmail
+from lms.models.types import utcnow
+from lms.models.users import LoginSession, Role, TokenPurpose, User, UserToken
+
+__all__ = [
+    "AuditEntry",
+    "Course",
+    "Enrollment",
+    "EnrollmentSource",
+    "EnrollmentStatus",
+    "Lesson",
+    "LoginSession",
+    "Module",
+    "OutboxEmail",
+    "Role",
+    "TokenPurpose",
+    "User",
+    "UserToken",
+    "utcnow",
+]

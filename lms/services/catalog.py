@@ -1,0 +1,40 @@
+"""What the public sees of the courses: the catalog and each course's syllabus."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lms.extensions import db
+from lms.models import Course, Module
+
+
+def published_courses() -> Sequence[Course]:
+    return db.session.scalars(
+        select(Course)
+        .where(Course.is_published.is_(True))
+        .options(selectinload(Course.modules).selectinload(Module.lessons))
+        .order_by(Course.created_at, Course.id)
+    ).all()
+
+
+def course_with_syllabus(slug: str, *, include_drafts: bool = False) -> Course | None:
+    query = (
+        select(Course)
+        .where(Course.slug == slug)
+        .options(selectinload(Course.modules).selectinload(Module.lessons))
+    )
+    if not include_drafts:
+        query = query.where(Course.is_published.is_(True))
+    return db.session.scalar(query)
+
+
+def syllabus_totals(course: Course) -> dict[str, int]:
+    lessons = [lesson for module in course.modules for lesson in module.lessons]
+    return {
+        "modules": len(course.modules),
+        "lessons": len(lessons),
+        "minutes": sum(lesson.minutes for lesson in lessons),
+    }

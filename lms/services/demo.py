@@ -1,0 +1,111 @@
+"""The demo course and its demo accounts, loaded from `lms/demo/<slug>/course.toml`.
+
+Loading twice changes nothing: accounts and courses that already exist are left as they are.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from lms.extensions import db
+from lms.models import Course, Enrollment, EnrollmentSource, Lesson, Module, Role, User
+from lms.services import accounts
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
+DEMO_COURSE = "diventare-assistente-virtuale"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: Role
+    name: str
+    email: str
+    password: str
+
+
+DEMO_LOGINS = (
+    DemoLogin(Role.ADMIN, "Amministratore Demo", "admin@example.com", "Regia-Demo-2026!"),
+    DemoLogin(Role.INSTRUCTOR, "Giulia Ferraris", "docente@example.com", "Cattedra-Demo-2026!"),
+    DemoLogin(Role.STUDENT, "Marco Bianchi", "studente@example.com", "Lezione-Demo-2026!"),
+)
+
+
+def load_course(folder: Path) -> tuple[Course, bool]:
+    """Create the course described in `folder/course.toml`; return (course, created)."""
+    manifest = tomllib.loads((folder / "course.toml").read_text(encoding="utf-8"))
+    existing = db.session.scalar(select(Course).where(Course.slug == manifest["slug"]))
+    if existing is not None:
+        return existing, False
+    course = Course(
+        slug=manifest["slug"],
+        title=manifest["title"],
+        subtitle=manifest.get("subtitle", ""),
+        description_md=manifest.get("description", "").strip(),
+        price_cents=manifest.get("price_cents", 0),
+        currency=manifest.get("currency", "eur"),
+        language=manifest.get("language", "it"),
+        hours=manifest.get("hours", 0),
+        is_published=True,
+    )
+    for module_position, module_data in enumerate(manifest["modules"]):
+        module = Module(
+            position=module_position,
+            title=module_data["title"],
+            summary=module_data.get("summary", ""),
+        )
+        course.modules.append(module)
+        for lesson_position, lesson_data in enumerate(module_data["lessons"]):
+            module.lessons.append(
+                Lesson(
+                    course=course,
+                    position=lesson_position,
+                    slug=lesson_data["slug"],
+                    title=lesson_data["title"],
+                    body_md=(folder / lesson_data["file"]).read_text(encoding="utf-8"),
+                    is_preview=lesson_data.get("preview", False),
+                    minutes=lesson_data.get("minutes", 0),
+                    drip_days=lesson_data.get("drip_days", 0),
+                )
+            )
+    db.session.add(course)
+    return course, True
+
+
+def load_demo() -> dict[str, int]:
+    """Load demo accounts, the demo course, and enroll the demo student; skip what exists."""
+    created_users = 0
+    users: dict[Role, User] = {}
+    for login in DEMO_LOGINS:
+        user = accounts.find_user_by_email(login.email)
+        if user is None:
+            user = accounts.create_user(login.email, login.name, login.password, login.role)
+            created_users += 1
+        users[login.role] = user
+    course, created_course = load_course(DEMO_DIR / DEMO_COURSE)
+    db.session.flush()
+    student = users[Role.STUDENT]
+    enrolled = db.session.scalar(
+        select(Enrollment).where(
+            Enrollment.user_id == student.id, Enrollment.course_id == course.id
+        )
+    )
+    if enrolled is None:
+        db.session.add(
+            Enrollment(
+                user_id=student.id, course_id=course.id, source=EnrollmentSource.MANUAL.value
+            )
+        )
+    db.session.commit()
+    return {
+        "users": created_users,
+        "courses": int(created_course),
+        "enrollments": int(enrolled is None),
+    }
+
+
+def database_is_empty() -> bool:
+    return db.session.scalar(select(User.id).limit(1)) is None

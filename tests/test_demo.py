@@ -1,0 +1,67 @@
+"""The demo course loads with real content, and loading it again changes nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from lms.extensions import db
+from lms.models import Course, Enrollment, Lesson, Module, User
+from lms.services import demo
+from tests.conftest import login
+
+
+def _counts():
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (User, Course, Module, Lesson, Enrollment)
+    )
+
+
+def test_demo_loader_is_idempotent(app):
+    with app.app_context():
+        assert demo.database_is_empty()
+        first = demo.load_demo()
+        assert first == {"users": 3, "courses": 1, "enrollments": 1}
+        counts = _counts()
+        assert demo.load_demo() == {"users": 0, "courses": 0, "enrollments": 0}
+        assert _counts() == counts
+        assert not demo.database_is_empty()
+
+
+def test_demo_course_has_substance(app):
+    with app.app_context():
+        demo.load_demo()
+        course = db.session.scalar(select(Course).where(Course.slug == demo.DEMO_COURSE))
+        assert course.title == "Diventare Assistente Virtuale"
+        assert course.is_published and course.price_cents > 0
+        assert len(course.modules) >= 5
+        lessons = [lesson for module in course.modules for lesson in module.lessons]
+        assert len(lessons) >= 15
+        assert all(len(lesson.body_md.split()) >= 300 for lesson in lessons)
+        text = " ".join(lesson.body_md for lesson in lessons).lower()
+        for topic in (
+            "executive assistant",
+            "virtual office manager",
+            "web marketing",
+            "codice etico",
+            "prezz",
+            "client",
+        ):
+            assert topic in text, topic
+
+
+def test_demo_logins_work(app, client):
+    with app.app_context():
+        demo.load_demo()
+    for account in demo.DEMO_LOGINS:
+        assert login(client, account.email, account.password).status_code == 302, account.email
+        client.post("/logout")
+
+
+def test_seed_command_only_when_empty_and_prints_logins(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["lms", "seed-demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "Demo loaded" in result.output and "docente@example.com" in result.output
+    again = runner.invoke(args=["lms", "seed-demo", "--if-empty"])
+    assert "already has data" in again.output and "studente@example.com" in again.output
