@@ -14,7 +14,8 @@ export FLASK_APP := lms
 run: install system-packages translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask lms seed-demo --if-empty
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	@# The outbox worker runs beside the server, so sign-up and reset links reach the log.
+	trap 'kill 0' EXIT; $(BIN)/flask lms outbox --watch --interval 2 & $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: install system-packages translations lint
 	$(BIN)/pytest $(PYTEST_ARGS)

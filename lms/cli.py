@@ -21,7 +21,7 @@ def register(app: Flask) -> None:
 
 
 def _print_demo_logins() -> None:
-    click.echo("\nDemo logins (password shown once here, change them on a real installation):")
+    click.echo("\nDemo logins (change these passwords on a real installation):")
     for login in demo.DEMO_LOGINS:
         click.echo(f"  {login.role.value:<10} {login.email:<24} {login.password}")
     click.echo("")

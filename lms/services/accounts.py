@@ -129,6 +129,7 @@ def register(name: str, email: str, password: str, locale: str, ip: str | None) 
             db.session.commit()
             return user
     if existing is not None:
+        passwords.hash_password(password)  # the same hashing time as a new account
         queue_email(
             existing.email,
             "signup_existing",
