@@ -9,7 +9,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from lms.models import Role
-from lms.services import accounts, demo, mail
+from lms.services import accounts, coupons, demo, mail, orders
 from lms.services.errors import DomainError
 from lms.services.passwords import password_problem
 
@@ -81,3 +81,47 @@ def outbox(watch: bool, interval: float, batch: int) -> None:
             return
         if not sent and not failed:
             time.sleep(interval)
+
+
+@lms_cli.command("stripe-reconcile")
+@click.option("--days", default=30, show_default=True, help="How far back to look.")
+def stripe_reconcile(days: int) -> None:
+    """Fetch Stripe's events of the last days and apply any the webhook missed."""
+    counts = orders.reconcile(days)
+    applied = sum(n for outcome, n in counts.items() if outcome != "duplicate")
+    click.echo(
+        f"{sum(counts.values())} events read, {applied} applied, "
+        f"{counts.get('duplicate', 0)} already applied"
+    )
+    for outcome, number in sorted(counts.items()):
+        click.echo(f"  {outcome}: {number}")
+
+
+@lms_cli.command("create-coupon")
+@click.argument("code")
+@click.option("--percent", type=click.IntRange(1, 100), help="Percent off.")
+@click.option("--amount", type=click.FloatRange(0.01), help="Euro off.")
+@click.option("--course", "course_slug", help="Only for this course (slug).")
+@click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last valid day (UTC).")
+@click.option("--max-redemptions", type=click.IntRange(1), help="How many paid orders may use it.")
+def create_coupon(code, percent, amount, course_slug, expires, max_redemptions) -> None:
+    """Create a coupon code, e.g. `create-coupon LANCIO --percent 20 --max-redemptions 50`."""
+    from datetime import UTC, timedelta
+
+    from lms.services import catalog
+
+    course = catalog.course_with_syllabus(course_slug, include_drafts=True) if course_slug else None
+    if course_slug and course is None:
+        raise click.ClickException(f"no course with slug {course_slug}")
+    try:
+        coupon = coupons.create_coupon(
+            code,
+            percent_off=percent,
+            amount_off_cents=round(amount * 100) if amount else None,
+            course_id=course.id if course else None,
+            expires_at=(expires.replace(tzinfo=UTC) + timedelta(days=1)) if expires else None,
+            max_redemptions=max_redemptions,
+        )
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Coupon {coupon.code} created.")

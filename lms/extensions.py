@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -65,4 +69,26 @@ def enable_sqlite_pragmas(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
+
+
+_begin_immediate: ContextVar[bool] = ContextVar("sqlite_begin_immediate", default=False)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Run a read-then-write use case so concurrent ones queue instead of failing or losing updates.
+
+    On SQLite the transaction starts with BEGIN IMMEDIATE (the write lock is taken first, and
+    waiters honour the busy timeout); on PostgreSQL it changes nothing: use row locks and
+    unique constraints there. The caller commits or rolls back inside the block.
+    """
+    if db.session().in_transaction():
+        db.session.commit()
+    token = _begin_immediate.set(True)
+    try:
+        yield
+    finally:
+        _begin_immediate.reset(token)
+        if db.session().in_transaction():
+            db.session.rollback()

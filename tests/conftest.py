@@ -19,6 +19,7 @@ from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+WEBHOOK_SECRET = "whsec_test_suite_secret"
 
 
 def make_config(database_url: str, instance: Path, **overrides) -> dict:
@@ -32,6 +33,8 @@ def make_config(database_url: str, instance: Path, **overrides) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         "PUBLIC_BASE_URL": "http://lms.test",
         "MAIL_URL": "",
+        "STRIPE_SECRET_KEY": "",
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "FILES_DIR": str(instance / "files"),
     }
     config.update(overrides)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import count
 
 from lms.extensions import db
-from lms.models import Course, Enrollment, Lesson, Module, Role, User, utcnow
+from lms.models import Course, Enrollment, Lesson, Module, Order, Role, User, utcnow
 from lms.services import passwords
 
 PASSWORD = "correct horse battery"
@@ -65,3 +65,24 @@ def make_enrollment(user: User, course: Course, **overrides) -> Enrollment:
     db.session.add(enrollment)
     db.session.commit()
     return enrollment
+
+
+def make_order(user: User, course: Course, **overrides) -> Order:
+    number = next(_sequence)
+    values = {
+        "number": f"T{number:09d}",
+        "user_id": user.id,
+        "course_id": course.id,
+        "list_price_cents": course.price_cents,
+        "amount_cents": course.price_cents,
+        "currency": course.currency,
+        "course_title": course.title,
+        "customer_name": user.name,
+        "customer_email": user.email,
+        "checkout_session_id": f"cs_test_factory{number}",
+    }
+    values.update(overrides)
+    order = Order(**values)
+    db.session.add(order)
+    db.session.commit()
+    return order

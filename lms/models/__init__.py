@@ -10,11 +10,14 @@ from lms.models.courses import (
     Module,
 )
 from lms.models.outbox import OutboxEmail
+from lms.models.payments import Coupon, CouponKind, Order, OrderStatus, StripeEvent, TestModeObject
 from lms.models.types import utcnow
 from lms.models.users import LoginSession, Role, TokenPurpose, User, UserToken
 
 __all__ = [
     "AuditEntry",
+    "Coupon",
+    "CouponKind",
     "Course",
     "Enrollment",
     "EnrollmentSource",
@@ -22,8 +25,12 @@ __all__ = [
     "Lesson",
     "LoginSession",
     "Module",
+    "Order",
+    "OrderStatus",
     "OutboxEmail",
     "Role",
+    "StripeEvent",
+    "TestModeObject",
     "TokenPurpose",
     "User",
     "UserToken",

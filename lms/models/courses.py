@@ -99,6 +99,7 @@ class Enrollment(db.Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=EnrollmentStatus.ACTIVE.value)
     source: Mapped[str] = mapped_column(String(20), default=EnrollmentSource.MANUAL.value)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

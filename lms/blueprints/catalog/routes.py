@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
+from flask_login import current_user
 
-from lms.services import catalog
+from lms.blueprints.payments.forms import BuyForm
+from lms.models import Course
+from lms.services import catalog, enrollment
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
+
+
+def course_page_context(course: Course, buy_form: BuyForm | None = None) -> dict:
+    """What the course page shows; the buy form is passed back with its errors after a POST."""
+    return {
+        "course": course,
+        "totals": catalog.syllabus_totals(course),
+        "enrolled": current_user.is_authenticated
+        and enrollment.is_enrolled(current_user.id, course.id),
+        "buy_form": buy_form or BuyForm(formdata=None),
+    }
 
 
 @bp.get("/")
@@ -19,6 +33,4 @@ def course(slug: str):
     found = catalog.course_with_syllabus(slug)
     if found is None:
         abort(404)
-    return render_template(
-        "catalog/course.html", course=found, totals=catalog.syllabus_totals(found)
-    )
+    return render_template("catalog/course.html", **course_page_context(found))

@@ -1,0 +1,445 @@
+"""Buying a course: opening a checkout, and turning Stripe's word into access, exactly once.
+
+Access follows the money: `apply_event` and `fulfill_checkout` are idempotent and commutative,
+so whatever order Stripe delivers events in, and however often, the result is the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from lms.extensions import db, write_transaction
+from lms.models import (
+    Course,
+    EnrollmentSource,
+    EnrollmentStatus,
+    Order,
+    OrderStatus,
+    StripeEvent,
+    User,
+    utcnow,
+)
+from lms.services import audit, coupons, enrollment, payments
+from lms.services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+HANDLED_EVENTS = [
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "charge.refunded",
+    "charge.dispute.created",
+    "charge.dispute.closed",
+]
+PAYABLE = (OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.CANCELED, OrderStatus.FAILED)
+NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+class AlreadyEnrolled(DomainError):
+    pass
+
+
+class OrderNotFound(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class CheckoutStart:
+    """Where to send the buyer; None when nothing was due and the student is already enrolled."""
+
+    redirect_url: str | None
+    order: Order
+
+
+def _new_number() -> str:
+    return "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(10))
+
+
+def start_checkout(
+    user: User,
+    course: Course,
+    coupon_code: str | None,
+    success_url: str,
+    cancel_url: str,
+    locale: str,
+) -> CheckoutStart:
+    """Create (or reuse) the student's open order and its Checkout Session.
+
+    The order is committed before Stripe is called, and the session id stored after: no
+    transaction is open during the network call.
+    """
+    if enrollment.is_enrolled(user.id, course.id):
+        raise AlreadyEnrolled("already_enrolled")
+    price = coupons.price_for(course, coupon_code)
+    order = _open_order(user, course, price)
+    if order.checkout_url and order.created_at > utcnow() - timedelta(hours=23):
+        return CheckoutStart(order.checkout_url, order)
+    if price.amount_cents == 0:
+        return CheckoutStart(None, _fulfil_free_order(order))
+    session_id, url = payments.create_checkout_session(
+        payments.CheckoutRequest(
+            order_id=order.id,
+            order_number=order.number,
+            course_id=course.id,
+            course_title=course.title,
+            amount_cents=order.amount_cents,
+            currency=order.currency,
+            customer_email=user.email,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            locale=locale,
+        )
+    )
+    db.session.execute(
+        update(Order)
+        .where(Order.id == order.id)
+        .values(checkout_session_id=session_id, checkout_url=url)
+    )
+    db.session.commit()
+    return CheckoutStart(url, db.session.get(Order, order.id))
+
+
+def _open_order(user: User, course: Course, price: coupons.Price) -> Order:
+    """The pending order of this student and course at this price, created if needed.
+
+    A pending order at another price (a coupon added or removed) is set aside as canceled.
+    The partial unique index on pending orders settles double clicks.
+    """
+    with write_transaction():
+        pending = db.session.scalar(
+            select(Order).where(
+                Order.user_id == user.id,
+                Order.course_id == course.id,
+                Order.status == OrderStatus.PENDING,
+            )
+        )
+        if (
+            pending is not None
+            and pending.amount_cents == price.amount_cents
+            and pending.coupon_id == (price.coupon.id if price.coupon else None)
+        ):
+            db.session.commit()
+            return pending
+        if pending is not None:
+            pending.status = OrderStatus.CANCELED.value
+        order = Order(
+            number=_new_number(),
+            user_id=user.id,
+            course_id=course.id,
+            coupon_id=price.coupon.id if price.coupon else None,
+            list_price_cents=price.list_cents,
+            discount_cents=price.discount_cents,
+            amount_cents=price.amount_cents,
+            currency=course.currency,
+            course_title=course.title,
+            customer_name=user.name,
+            customer_email=user.email,
+            livemode=not payments.is_test_mode(),
+        )
+        db.session.add(order)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            existing = db.session.scalar(
+                select(Order).where(
+                    Order.user_id == user.id,
+                    Order.course_id == course.id,
+                    Order.status == OrderStatus.PENDING,
+                )
+            )
+            if existing is None:
+                raise
+            return existing
+        return order
+
+
+def _fulfil_free_order(order: Order) -> Order:
+    """A coupon took the price to zero: no payment to wait for."""
+    with write_transaction():
+        order = db.session.get(Order, order.id)
+        _mark_paid(order, payment_intent_id=None)
+        db.session.commit()
+    return order
+
+
+def _mark_paid(order: Order, payment_intent_id: str | None) -> str:
+    """Paid: enroll, unless a refund or dispute already came in for this order."""
+    if order.status in (OrderStatus.REFUNDED, OrderStatus.DISPUTED):
+        order.payment_intent_id = order.payment_intent_id or payment_intent_id
+        return "already_" + order.status
+    if order.status == OrderStatus.PAID:
+        return "already_paid"
+    order.status = OrderStatus.PAID.value
+    order.paid_at = utcnow()
+    order.payment_intent_id = payment_intent_id or order.payment_intent_id
+    if order.coupon_id:
+        coupons.count_redemption(order.coupon_id)
+    if order.user_id is not None:
+        enrollment.set_status(
+            order.user_id,
+            order.course_id,
+            EnrollmentStatus.ACTIVE,
+            EnrollmentSource.PURCHASE,
+            order.id,
+        )
+    audit.record(
+        "order.paid", actor_id=order.user_id, target=order, amount_cents=order.amount_cents
+    )
+    return "fulfilled"
+
+
+def _session_matches(order: Order, session: dict[str, Any]) -> bool:
+    metadata = session.get("metadata") or {}
+    return (
+        session.get("amount_total") == order.amount_cents
+        and (session.get("currency") or "").lower() == order.currency.lower()
+        and str(metadata.get("course_id")) == str(order.course_id)
+        and str(session.get("client_reference_id")) == str(order.id)
+    )
+
+
+def _apply_paid_session(
+    order: Order, session: dict[str, Any], *, delayed_success: bool = False
+) -> str:
+    if not _session_matches(order, session):
+        log.error(
+            "checkout session %s does not match order %s (amount %s %s, course %s): not fulfilled",
+            session.get("id"), order.number, session.get("amount_total"), session.get("currency"),
+            (session.get("metadata") or {}).get("course_id"),
+        )  # fmt: skip
+        if order.status in PAYABLE:
+            order.status = OrderStatus.NEEDS_REVIEW.value
+            order.note = "amount, currency or course did not match the checkout session"
+        return "mismatch"
+    if session.get("payment_status") == "paid" or delayed_success:
+        return _mark_paid(order, session.get("payment_intent"))
+    if session.get("status") != "complete":
+        return "not_paid"  # still open: the buyer has not paid
+    if order.status == OrderStatus.PENDING:
+        order.status = OrderStatus.PROCESSING.value
+    return "processing"
+
+
+def _order_for_session(session: dict[str, Any]) -> Order | None:
+    order = db.session.scalar(select(Order).where(Order.checkout_session_id == session.get("id")))
+    if order is None and str(session.get("client_reference_id", "")).isdigit():
+        order = db.session.get(Order, int(session["client_reference_id"]))
+    return order
+
+
+def _order_for_charge(charge: dict[str, Any]) -> Order | None:
+    order_id = (charge.get("metadata") or {}).get("order_id")
+    if order_id and str(order_id).isdigit():
+        found = db.session.get(Order, int(order_id))
+        if found is not None:
+            return found
+    intent = charge.get("payment_intent")
+    return (
+        db.session.scalar(select(Order).where(Order.payment_intent_id == intent))
+        if intent
+        else None
+    )
+
+
+def _refund(order: Order) -> str:
+    if order.status == OrderStatus.REFUNDED:
+        return "already_refunded"
+    order.status = OrderStatus.REFUNDED.value
+    order.refunded_at = utcnow()
+    if order.user_id is not None:
+        current = enrollment.find(order.user_id, order.course_id)
+        if (
+            current is not None
+            and (current.order_id in (None, order.id))
+            and current.source == EnrollmentSource.PURCHASE
+        ):
+            current.status = EnrollmentStatus.REFUNDED.value
+        elif current is None:
+            enrollment.set_status(
+                order.user_id,
+                order.course_id,
+                EnrollmentStatus.REFUNDED,
+                EnrollmentSource.PURCHASE,
+                order.id,
+            )
+    return "refunded"
+
+
+def _dispute(order: Order, dispute: dict[str, Any], opened: bool) -> str:
+    if opened:
+        if order.status != OrderStatus.REFUNDED:
+            order.status = OrderStatus.DISPUTED.value
+            if order.user_id is not None:
+                enrollment.set_status(
+                    order.user_id,
+                    order.course_id,
+                    EnrollmentStatus.SUSPENDED,
+                    EnrollmentSource.PURCHASE,
+                    order.id,
+                )
+        return "suspended"
+    if dispute.get("status") == "won" and order.status == OrderStatus.DISPUTED:
+        order.status = OrderStatus.PAID.value
+        if order.user_id is not None:
+            enrollment.set_status(
+                order.user_id,
+                order.course_id,
+                EnrollmentStatus.ACTIVE,
+                EnrollmentSource.PURCHASE,
+                order.id,
+            )
+        return "reinstated"
+    if dispute.get("status") == "lost":
+        return _refund(order)
+    return "ignored"
+
+
+def _dispatch(event: dict[str, Any]) -> tuple[str, Order | None]:
+    kind = event["type"]
+    obj = event.get("data", {}).get("object", {})
+    if kind.startswith("checkout.session."):
+        order = _order_for_session(obj)
+        if order is None:
+            return "unknown_order", None
+        if kind == "checkout.session.async_payment_failed":
+            if order.status in (OrderStatus.PENDING, OrderStatus.PROCESSING):
+                order.status = OrderStatus.FAILED.value
+            return "failed", order
+        delayed = kind == "checkout.session.async_payment_succeeded"
+        return _apply_paid_session(order, obj, delayed_success=delayed), order
+    if kind == "charge.refunded":
+        order = _order_for_charge(obj)
+        if order is None:
+            return "unknown_order", None
+        return (_refund(order) if obj.get("refunded") else "partial_refund"), order
+    if kind in ("charge.dispute.created", "charge.dispute.closed"):
+        order = _order_for_charge(obj)
+        if order is None:
+            return "unknown_order", None
+        return _dispute(order, obj, opened=kind == "charge.dispute.created"), order
+    return "ignored", None
+
+
+def apply_event(event: dict[str, Any]) -> str:
+    """Apply one verified Stripe event exactly once; its id is recorded with its effect.
+
+    Raises on unexpected errors after rolling back, so Stripe retries and the retry succeeds.
+    """
+    with write_transaction():
+        if db.session.get(StripeEvent, event["id"]) is not None:
+            return "duplicate"
+        record = StripeEvent(id=event["id"], type=event["type"])
+        db.session.add(record)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()
+            return "duplicate"
+        outcome, order = _dispatch(event)
+        record.outcome = outcome
+        record.order_id = order.id if order is not None else None
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            return "duplicate"
+    log.info("stripe event %s %s: %s", event["id"], event["type"], outcome)
+    return outcome
+
+
+def fulfill_checkout(session_id: str, user_id: int) -> Order | None:
+    """The success page's path: ask Stripe about the session and fulfil it if paid.
+
+    Grants nothing for an unknown session, an unpaid one, or one that belongs to someone else.
+    """
+    if not session_id or len(session_id) > 255:
+        return None
+    session = payments.retrieve_checkout_session(session_id)  # network: before any transaction
+    if session is None:
+        return None
+    with write_transaction():
+        order = _order_for_session(session)
+        if (
+            order is None
+            or order.user_id != user_id
+            or order.checkout_session_id != session.get("id")
+        ):
+            db.session.rollback()
+            return None
+        _apply_paid_session(order, session)
+        db.session.commit()
+        return order
+
+
+def refund_order(actor: User, order_id: int, reason: str, ip: str | None) -> Order:
+    """Refund a paid order in full (through Stripe in live mode); access ends at once."""
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise OrderNotFound("not_found")
+    if order.status not in (OrderStatus.PAID, OrderStatus.DISPUTED, OrderStatus.NEEDS_REVIEW):
+        raise DomainError("not_refundable")
+    payment_intent = order.payment_intent_id
+    db.session.commit()  # end the read transaction before calling Stripe
+    if payment_intent:
+        payments.refund_payment(payment_intent, order.id)
+    with write_transaction():
+        order = db.session.get(Order, order_id)
+        _refund(order)
+        audit.record(
+            "order.refund",
+            actor_id=actor.id,
+            target=order,
+            ip=ip,
+            reason=reason,
+            amount_cents=order.amount_cents,
+        )
+        db.session.commit()
+    return order
+
+
+def reconcile(days: int) -> dict[str, int]:
+    """Apply the events of the last `days` days that the webhook missed; count the outcomes."""
+    counts: dict[str, int] = {}
+    db.session.commit()
+    for event in payments.list_events(utcnow() - timedelta(days=days), HANDLED_EVENTS):
+        outcome = apply_event(event)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def orders_of(user_id: int) -> Sequence[Order]:
+    return db.session.scalars(
+        select(Order)
+        .where(
+            Order.user_id == user_id,
+            Order.status.not_in([OrderStatus.PENDING, OrderStatus.CANCELED]),
+        )
+        .order_by(Order.created_at.desc())
+    ).all()
+
+
+def order_for_receipt(number: str, user_id: int) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.number == number, Order.user_id == user_id))
+
+
+def all_orders(status: str | None = None, limit: int = 200) -> Sequence[Order]:
+    query = (
+        select(Order)
+        .options(selectinload(Order.user))
+        .order_by(Order.created_at.desc())
+        .limit(limit)
+    )
+    if status:
+        query = query.where(Order.status == status)
+    return db.session.scalars(query).all()
