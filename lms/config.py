@@ -47,6 +47,8 @@ def load_secret_key(instance_path: str, environment: str) -> str:
     """
     key = os.environ.get("SECRET_KEY", "").strip()
     if key:
+        if environment == "production" and len(key) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters long in production.")
         return key
     if environment == "production":
         raise ConfigError(
@@ -54,13 +56,25 @@ def load_secret_key(instance_path: str, environment: str) -> str:
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
         )
     path = Path(instance_path) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    if not path.exists():
+        # Written to a private temporary file and linked into place: two processes starting at
+        # once never see a half-written key, and the first one to link wins.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ConfigError(
+            f"{path} holds a key shorter than 32 characters: delete it to make a new one."
+        )
     return key
 
 
@@ -107,9 +121,11 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_LIMIT_PER_IP": os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 10 minutes"),
-        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 10 minutes"),
+        # Every attempt counts (success too), before any password is hashed.
+        "LOGIN_LIMIT_PER_IP": os.environ.get("LOGIN_LIMIT_PER_IP", "30 per 10 minutes"),
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "8 per 10 minutes"),
         "EMAIL_LIMIT_PER_IP": os.environ.get("EMAIL_LIMIT_PER_IP", "10 per hour"),
+        "EMAIL_LIMIT_PER_ADDRESS": os.environ.get("EMAIL_LIMIT_PER_ADDRESS", "3 per hour"),
         # argon2id parameters (RFC 9106 second recommendation); tests lower them for speed.
         "PASSWORD_HASH_TIME_COST": 3,
         "PASSWORD_HASH_MEMORY_COST": 65536,
@@ -137,4 +153,9 @@ def unsafe_defaults(config: dict[str, Any]) -> list[str]:
         )
     if not config["PUBLIC_BASE_URL"].startswith("https://"):
         warnings.append("PUBLIC_BASE_URL is not https: cookies are not marked Secure")
+    elif not config["PROXY_FIX_HOPS"]:
+        warnings.append(
+            "PUBLIC_BASE_URL is https but PROXY_FIX_HOPS is 0: behind a TLS proxy, requests look "
+            "like plain HTTP (no HSTS); set it to the number of proxies in front"
+        )
     return warnings

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask, session
+from flask import Flask, request, session
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.extensions import limiter, login_manager, talisman
 from lms.services import sessions
+
+NO_STORE_ENDPOINTS = {"auth.reset_password", "auth.verify_email", "auth.login", "auth.signup"}
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -53,6 +56,13 @@ def init_security(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # sessions live server-side; see services.sessions
     limiter.init_app(app)
+
+    @app.after_request
+    def private_pages_are_not_cached(response):
+        """Pages for a logged-in person, or holding a secret link, stay out of shared caches."""
+        if current_user.is_authenticated or request.endpoint in NO_STORE_ENDPOINTS:
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
     @login_manager.user_loader
     def load_user(user_id: str):

@@ -36,7 +36,10 @@ def test_signup_sends_a_link_that_verifies_and_logs_in(app, client):
         assert user.locale == "it"
 
     link = outbox_link(app, "nuova@example.org", "/verify-email/")
-    response = client.get(link)
+    # Opening the link (as a mail scanner would) only shows a button; the POST confirms.
+    assert "Conferma il mio indirizzo" in client.get(link).get_data(as_text=True)
+    assert client.get(link).status_code == 200
+    response = client.post(link)
     assert response.status_code == 302
     account = client.get("/account")
     assert account.status_code == 200
@@ -48,6 +51,42 @@ def test_signup_sends_a_link_that_verifies_and_logs_in(app, client):
     # The link works once.
     client.post("/logout")
     assert client.get(link).status_code == 400
+    assert client.post(link).status_code == 400
+    assert client.get("/account").status_code == 302
+
+
+def test_verification_link_does_not_switch_a_logged_in_browser(app, client, student):
+    with app.app_context():
+        factories.make_user(email="altro@example.org", email_verified_at=None)
+    login(client, "altro@example.org")
+    client.post("/verify-email/resend", data={"next": "/"})
+    link = outbox_link(app, "altro@example.org", "/verify-email/")
+    client.post("/logout")
+    login(client, "studente@example.org")
+    client.post(link)
+    page = client.get("/account").get_data(as_text=True)
+    assert "studente@example.org" in page  # still the same person in this browser
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "altro@example.org"))
+        assert user.email_verified_at is not None
+
+
+def test_password_change_cancels_unused_links(app, client, student):
+    client.post("/forgot-password", data={"email": "studente@example.org"})
+    old_link = outbox_link(app, "studente@example.org", "/reset-password/")
+    client.post("/forgot-password", data={"email": "studente@example.org"})
+    new_link = outbox_link(app, "studente@example.org", "/reset-password/")
+    assert client.get(old_link).status_code == 400  # a newer link replaces it
+    login(client, "studente@example.org")
+    client.post(
+        "/account/password",
+        data={
+            "current_password": factories.PASSWORD,
+            "password": "nuova frase segreta",
+            "confirm": "nuova frase segreta",
+        },
+    )
+    assert client.get(new_link).status_code == 400
 
 
 def test_signup_keeps_what_was_typed_and_explains_errors(client):
@@ -254,3 +293,37 @@ def test_create_user_command(app):
         ]
     )
     assert weak.exit_code != 0 and "too common" in weak.output
+
+
+def test_simultaneous_logins_all_succeed(app):
+    """Logins hash outside the write lock and then queue for it: none fails under contention."""
+    import threading
+
+    with app.app_context():
+        for number in range(8):
+            factories.make_user(email=f"parallelo{number}@example.org")
+    barrier = threading.Barrier(8)
+    codes = []
+
+    def attempt(number):
+        client = app.test_client()
+        barrier.wait()
+        codes.append(login(client, f"parallelo{number}@example.org").status_code)
+        codes.append(client.get("/account").status_code)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [200] * 8 + [302] * 8
+    with app.app_context():
+        assert db.session.scalar(select(func.count(LoginSession.id))) == 8
+
+
+def test_private_pages_are_not_cached(app, logged_in):
+    assert logged_in.get("/account").headers["Cache-Control"] == "no-store"
+    assert logged_in.get("/").headers["Cache-Control"] == "no-store"
+    anonymous = app.test_client()
+    assert "Cache-Control" not in anonymous.get("/courses/").headers
+    assert anonymous.get("/login").headers["Cache-Control"] == "no-store"

@@ -88,11 +88,11 @@ def test_login_is_rate_limited_per_account_and_per_ip(make_app, storage):
     assert "Troppi tentativi" in blocked.get_data(as_text=True)
     assert "Retry-After" in blocked.headers
 
-    # Another account from the same address works until the per-IP budget (5 failures) is spent.
-    assert login(client, "altra@example.org", factories.PASSWORD).status_code == 302
-    client.post("/logout")
+    # Every attempt this address made (3 so far; the refused one is not counted) uses up its
+    # budget of 5, successes included: two more, then no more.
     for _ in range(2):
-        assert login(client, "altra@example.org", "tentativo sbagliato").status_code == 200
+        assert login(client, "altra@example.org", factories.PASSWORD).status_code == 302
+        client.post("/logout")
     assert login(client, "altra@example.org", factories.PASSWORD).status_code == 429
 
     # From another address: the per-account limit still protects the attacked account,
@@ -111,6 +111,43 @@ def test_login_is_rate_limited_per_account_and_per_ip(make_app, storage):
         environ_base=elsewhere,
     )
     assert response.status_code == 302
+
+
+def test_account_limit_holds_under_parallel_attempts_and_spelling_variants(make_app, monkeypatch):
+    import threading
+
+    from lms.services import passwords
+
+    app = _limited_app(make_app, "memory://")
+    with app.app_context():
+        factories.make_user(email="vittima@example.org")
+    checked = []
+    real_verify = passwords.verify_password
+    monkeypatch.setattr(
+        passwords, "verify_password", lambda *a: checked.append(1) or real_verify(*a)
+    )
+    spellings = ["vittima@example.org", "VITTIMA@example.org", " Vittima@Example.org "]
+    barrier = threading.Barrier(12)
+    codes = []
+
+    def attempt(number):
+        client = app.test_client()
+        barrier.wait()
+        address = f"10.1.0.{number}"  # many addresses: only the per-account limit applies
+        response = client.post(
+            "/login",
+            data={"email": spellings[number % 3], "password": "tentativo sbagliato"},
+            environ_base={"REMOTE_ADDR": address},
+        )
+        codes.append(response.status_code)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [200] * 3 + [429] * 9
+    assert len(checked) == 3
 
 
 def test_rate_limit_rejects_before_hashing(make_app, monkeypatch):

@@ -65,3 +65,24 @@ def test_seed_command_only_when_empty_and_prints_logins(app):
     assert "Demo loaded" in result.output and "docente@example.com" in result.output
     again = runner.invoke(args=["lms", "seed-demo", "--if-empty"])
     assert "already has data" in again.output and "studente@example.com" in again.output
+
+
+def test_demo_is_refused_in_production(make_app, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    app = make_app(LMS_ENV="production")
+    result = app.test_cli_runner().invoke(args=["lms", "seed-demo", "--if-empty"])
+    assert result.exit_code != 0 and "not loaded in production" in result.output
+    with app.app_context():
+        assert demo.database_is_empty()
+
+
+def test_changed_demo_passwords_are_not_printed(app):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["lms", "seed-demo"])
+    with app.app_context():
+        from lms.services import accounts
+
+        user = accounts.find_user_by_email("admin@example.com")
+        accounts.change_password(user.id, "Regia-Demo-2026!", "una nuova frase segreta", None, None)
+    output = runner.invoke(args=["lms", "seed-demo", "--if-empty"]).output
+    assert "admin@example.com" not in output and "docente@example.com" in output

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
@@ -16,9 +16,9 @@ def _extracted_ids() -> set[str | tuple[str, ...]]:
     with (ROOT / "babel.cfg").open() as handle:
         method_map, options_map = parse_mapping_cfg(handle)
     ids = set()
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(
-        ROOT, method_map, options_map
-    ):
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+    found = extract_from_dir(ROOT, method_map, options_map, keywords=keywords)
+    for _filename, _lineno, message, _comments, _context in found:
         ids.add(message if isinstance(message, str) else tuple(message)[0])
     return ids
 

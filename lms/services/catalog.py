@@ -12,10 +12,11 @@ from lms.models import Course, Module
 
 
 def published_courses() -> Sequence[Course]:
+    """Courses for the catalog cards: modules are loaded to count them, lesson bodies are not."""
     return db.session.scalars(
         select(Course)
         .where(Course.is_published.is_(True))
-        .options(selectinload(Course.modules).selectinload(Module.lessons))
+        .options(selectinload(Course.modules).load_only(Module.id, Module.course_id))
         .order_by(Course.created_at, Course.id)
     ).all()
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from lms.extensions import db
 from lms.models import Course, Enrollment, EnrollmentSource, Lesson, Module, Role, User
-from lms.services import accounts
+from lms.services import accounts, passwords
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 DEMO_COURSE = "diventare-assistente-virtuale"
@@ -109,3 +109,13 @@ def load_demo() -> dict[str, int]:
 
 def database_is_empty() -> bool:
     return db.session.scalar(select(User.id).limit(1)) is None
+
+
+def working_demo_logins() -> list[DemoLogin]:
+    """The demo logins whose published password still opens the account."""
+    working = []
+    for login in DEMO_LOGINS:
+        user = accounts.find_user_by_email(login.email)
+        if user is not None and passwords.verify_password(user.password_hash, login.password):
+            working.append(login)
+    return working

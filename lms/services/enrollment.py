@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from lms.extensions import db
+from lms.extensions import db, write_transaction
 from lms.models import Course, Enrollment, EnrollmentSource, EnrollmentStatus, User
 from lms.services import audit
 from lms.services.errors import DomainError
@@ -60,6 +60,7 @@ def set_status(
     return enrollment
 
 
+@write_transaction()
 def enroll_free(user: User, course: Course) -> Enrollment:
     """One click on a free course; clicking twice changes nothing."""
     if not course.is_free:
@@ -73,6 +74,7 @@ def enroll_free(user: User, course: Course) -> Enrollment:
     return enrollment
 
 
+@write_transaction()
 def enroll_manually(
     actor: User, student: User, course: Course, reason: str, ip: str | None
 ) -> Enrollment:
@@ -91,6 +93,7 @@ def enroll_manually(
     return enrollment
 
 
+@write_transaction()
 def revoke(actor: User, enrollment_id: int, reason: str, ip: str | None) -> Enrollment:
     enrollment = db.session.get(Enrollment, enrollment_id)
     if enrollment is None:

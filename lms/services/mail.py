@@ -21,12 +21,12 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
-from lms.extensions import db
+from lms.extensions import db, write_transaction
 from lms.models import OutboxEmail, utcnow
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(minutes=15)  # longer than a batch can take (50 x 20 s timeout)
 MAX_ATTEMPTS = 8
 
 
@@ -87,7 +87,18 @@ class SmtpSettings:
         )
 
 
-def _build_message(row: OutboxEmail, sender: str) -> EmailMessage:
+@dataclass(frozen=True)
+class ClaimedEmail:
+    """A message taken from the outbox, as plain data: no ORM object outlives the claim."""
+
+    id: int
+    to_email: str
+    subject: str
+    body_text: str
+    attempts: int
+
+
+def _build_message(row: ClaimedEmail, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = row.to_email
@@ -109,7 +120,9 @@ def _send_smtp(settings: SmtpSettings, messages: list[EmailMessage]) -> dict[str
     failures: dict[str, str] = {}
     with client:
         client.ehlo()
-        if settings.starttls and client.has_extn("starttls"):
+        if settings.starttls:
+            if not client.has_extn("starttls"):
+                raise smtplib.SMTPNotSupportedError("the server does not offer STARTTLS")
             client.starttls(context=context)
             client.ehlo()
         if settings.username:
@@ -122,8 +135,12 @@ def _send_smtp(settings: SmtpSettings, messages: list[EmailMessage]) -> dict[str
     return failures
 
 
-def _claim(batch_size: int, now: datetime) -> list[OutboxEmail]:
-    """Take a lease on up to `batch_size` due messages, so two workers never send the same one."""
+@write_transaction()
+def _claim(batch_size: int, now: datetime) -> list[ClaimedEmail]:
+    """Take a lease on up to `batch_size` due messages, so two workers never send the same one.
+
+    The transaction is committed before returning: nothing stays open while SMTP is talked to.
+    """
     rows = db.session.scalars(
         select(OutboxEmail)
         .where(OutboxEmail.sent_at.is_(None), OutboxEmail.failed_at.is_(None))
@@ -134,18 +151,17 @@ def _claim(batch_size: int, now: datetime) -> list[OutboxEmail]:
     ).all()
     claimed = []
     for row in rows:
+        taken = ClaimedEmail(row.id, row.to_email, row.subject, row.body_text, row.attempts + 1)
         # The conditional update is the claim on SQLite, where FOR UPDATE does nothing.
         result = db.session.execute(
             update(OutboxEmail)
             .where(OutboxEmail.id == row.id, OutboxEmail.send_after == row.send_after)
             .values(send_after=now + LEASE, attempts=OutboxEmail.attempts + 1)
+            .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:
-            claimed.append(row)
+            claimed.append(taken)
     db.session.commit()
-    for row in claimed:
-        db.session.refresh(row)
-    db.session.expunge_all()
     return claimed
 
 
@@ -184,7 +200,8 @@ def deliver_pending(batch_size: int = 50) -> tuple[int, int]:
     return len(claimed) - len(errors), len(errors)
 
 
-def _record_results(claimed: list[OutboxEmail], errors: dict[int, str]) -> None:
+@write_transaction()
+def _record_results(claimed: list[ClaimedEmail], errors: dict[int, str]) -> None:
     now = utcnow()
     for row in claimed:
         if row.id not in errors:

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
-from lms.extensions import db
+from lms.extensions import db, write_transaction
 from lms.models import LoginSession, User, utcnow
 
 IDLE_TIMEOUT = timedelta(days=14)
@@ -40,8 +40,9 @@ def start_session(user: User, *, ip: str | None, user_agent: str | None) -> str:
 
 def end_session(session_id: str | None) -> None:
     if session_id:
-        db.session.execute(delete(LoginSession).where(LoginSession.id == _digest(session_id)))
-        db.session.commit()
+        with write_transaction():
+            db.session.execute(delete(LoginSession).where(LoginSession.id == _digest(session_id)))
+            db.session.commit()
 
 
 def end_all_sessions(user_id: int) -> None:
@@ -69,8 +70,13 @@ def load_session_user(user_id: int, session_id: str | None) -> User | None:
     ):
         return None
     if now - login_session.last_seen_at > TOUCH_EVERY:
-        db.session.execute(
-            update(LoginSession).where(LoginSession.id == login_session.id).values(last_seen_at=now)
-        )
-        db.session.commit()
+        # At most every few minutes, before the view runs: nothing of the view is pending yet.
+        with write_transaction():
+            db.session.execute(
+                update(LoginSession)
+                .where(LoginSession.id == login_session.id)
+                .values(last_seen_at=now)
+            )
+            db.session.commit()
+        user = db.session.get(User, user_id)
     return user

@@ -19,18 +19,23 @@ from lms.blueprints.auth import forms
 from lms.blueprints.main.navigation import safe_next_url
 from lms.extensions import client_ip, limiter
 from lms.i18n import select_locale
+from lms.models import TokenPurpose
 from lms.services import accounts, sessions
 
 bp = Blueprint("auth", __name__)
 
 
-def _failed(response) -> bool:
-    """Only answers that did not log anyone in count against the login limits."""
-    return response.status_code != 302
-
-
 def _account_key() -> str:
+    """Every attempt on an account counts before its password is checked, however it is spelled."""
     return "login-account:" + accounts.normalize_email(request.form.get("email", ""))
+
+
+def _address_key() -> str:
+    return "email-address:" + accounts.normalize_email(request.form.get("email", ""))
+
+
+def _user_key() -> str:
+    return f"user:{current_user.get_id()}"
 
 
 def _login_ip_limit() -> str:
@@ -43,6 +48,10 @@ def _login_account_limit() -> str:
 
 def _email_limit() -> str:
     return current_app.config["EMAIL_LIMIT_PER_IP"]
+
+
+def _address_limit() -> str:
+    return current_app.config["EMAIL_LIMIT_PER_ADDRESS"]
 
 
 def _start_browser_session(user, session_id: str) -> None:
@@ -80,14 +89,27 @@ def check_email():
     return render_template("auth/check_email.html", email=session.get("check_email"))
 
 
-@bp.get("/verify-email/<token>")
+@bp.route("/verify-email/<token>", methods=["GET", "POST"])
 def verify_email(token: str):
+    """GET only shows a button: mail scanners that open links must not use them up."""
+    if not accounts.token_is_valid(token, TokenPurpose.VERIFY_EMAIL):
+        return render_template("auth/link_invalid.html"), 400
+    form = forms.EmptyForm()
+    if not form.validate_on_submit():
+        return render_template("auth/verify_email.html", form=form)
     try:
         user = accounts.verify_email(token, client_ip())
     except accounts.InvalidToken:
         return render_template("auth/link_invalid.html"), 400
-    if not current_user.is_authenticated or current_user.id != user.id:
-        _start_browser_session(user, accounts.log_in(user, client_ip(), request.user_agent.string))
+    if current_user.is_authenticated and current_user.id != user.id:
+        flash(
+            _("The address is confirmed. To use that account, log out and log in with it."), "info"
+        )
+        return redirect(url_for("main.home"))
+    if not current_user.is_authenticated:
+        _start_browser_session(
+            user, accounts.open_session(user.id, client_ip(), request.user_agent.string)
+        )
     flash(_("Your email address is confirmed. Welcome!"), "success")
     return redirect(url_for("main.home"))
 
@@ -95,16 +117,17 @@ def verify_email(token: str):
 @bp.post("/verify-email/resend")
 @login_required
 @limiter.limit(_email_limit)
+@limiter.limit(_address_limit, key_func=_user_key)
 def resend_verification():
     if forms.EmptyForm().validate_on_submit():
-        accounts.resend_verification(current_user)
+        accounts.resend_verification(current_user.id)
         flash(_("We sent you a new confirmation link."), "success")
     return redirect(safe_next_url(request.form.get("next")))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_ip_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_ip_limit, methods=["POST"])
+@limiter.limit(_login_account_limit, key_func=_account_key, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -116,9 +139,10 @@ def login():
             accounts.record_failed_login(form.email.data, client_ip())
             form.form_errors.append(_("Email or password is not correct."))
         else:
-            _start_browser_session(
-                user, accounts.log_in(user, client_ip(), request.user_agent.string)
+            user, session_id = accounts.log_in(
+                user.id, form.password.data, client_ip(), request.user_agent.string
             )
+            _start_browser_session(user, session_id)
             return redirect(safe_next_url(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
@@ -135,6 +159,7 @@ def logout():
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @limiter.limit(_email_limit, methods=["POST"])
+@limiter.limit(_address_limit, key_func=_address_key, methods=["POST"])
 def forgot_password():
     form = forms.ForgotPasswordForm()
     if form.validate_on_submit():
@@ -151,7 +176,7 @@ def reset_sent():
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
-    if not accounts.check_reset_token(token):
+    if not accounts.token_is_valid(token, TokenPurpose.RESET_PASSWORD):
         return render_template("auth/link_invalid.html"), 400
     form = forms.ResetPasswordForm()
     if form.validate_on_submit():
@@ -174,12 +199,13 @@ def reset_password(token: str):
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_login_account_limit, key_func=_user_key, methods=["POST"])
 def change_password():
     form = forms.ChangePasswordForm(current_user)
     if form.validate_on_submit():
         try:
             session_id = accounts.change_password(
-                current_user,
+                current_user.id,
                 form.current_password.data,
                 form.password.data,
                 client_ip(),

@@ -24,7 +24,7 @@ def set_language():
     if form.validate_on_submit():
         session["lang"] = form.lang.data
         if current_user.is_authenticated:
-            accounts.set_locale(current_user, form.lang.data)
+            accounts.set_locale(current_user.id, form.lang.data)
     return redirect(safe_next_url(form.next.data))
 
 
