@@ -81,6 +81,14 @@ def test_buy_pay_and_get_access_in_test_mode(app, logged_in, course):
         assert order.status == "paid" and order.paid_at is not None
         assert order.payment_intent_id.startswith("pi_test_")
         number = order.number
+        from lms.models import OutboxEmail
+
+        [mail] = db.session.scalars(
+            select(OutboxEmail).where(OutboxEmail.kind == "order_paid")
+        ).all()
+        assert mail.to_email == "studente@example.org"
+        assert number in mail.body_text and "297,00" in mail.body_text
+        assert f"http://lms.test/account/purchases/{number}" in mail.body_text
 
     assert "Sei iscritto" in logged_in.get("/courses/corso-va").get_data(as_text=True)
     again = _buy(logged_in)

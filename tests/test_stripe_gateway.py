@@ -113,7 +113,7 @@ def test_events_are_listed_through_the_real_library(make_app, localstripe_url):
 
 
 class CheckoutRecorder:
-    """Answers POST /v1/checkout/sessions like Stripe and keeps what it was sent."""
+    """Answers POST /v1/checkout/sessions and /v1/refunds like Stripe; keeps what it was sent."""
 
     def __init__(self):
         self.requests = []
@@ -127,6 +127,11 @@ class CheckoutRecorder:
                 "form": parse_qs(request.get_data(as_text=True)),
             }
         )
+        if request.path == "/v1/refunds":
+            body = {"id": "re_recorded", "object": "refund", "status": "succeeded", "amount": 29700}
+            return Response(json.dumps(body), content_type="application/json")(
+                environ, start_response
+            )
         body = {
             "id": "cs_live_recorded",
             "object": "checkout.session",
@@ -181,3 +186,24 @@ def test_checkout_session_request_is_what_stripe_expects(make_app):
     assert form["line_items[0][price_data][currency]"] == "eur"
     assert form["success_url"].endswith("session_id={CHECKOUT_SESSION_ID}")
     assert form["locale"] == "it"
+
+
+def test_refund_request_carries_an_idempotency_key_per_order(make_app):
+    """localstripe ignores idempotency keys, so the header itself is checked here."""
+    recorder = CheckoutRecorder()
+    server = make_server("127.0.0.1", 0, recorder, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        app = make_app(
+            STRIPE_SECRET_KEY="sk_live_recorded",
+            STRIPE_API_BASE=f"http://127.0.0.1:{server.server_port}",
+        )
+        with app.app_context():
+            payments.refund_payment("pi_paid", order_id=12)
+            payments.refund_payment("pi_paid", order_id=12)
+    finally:
+        server.shutdown()
+    keys = [sent["headers"]["Idempotency-Key"] for sent in recorder.requests]
+    assert keys == ["refund-order-12", "refund-order-12"]
+    assert recorder.requests[0]["form"]["payment_intent"] == ["pi_paid"]

@@ -80,6 +80,14 @@ def test_refund_needs_a_reason_and_ends_access(app, instructor, paid_order):
         order = db.session.get(Order, order_id)
         assert order.status == "refunded" and order.refunded_at is not None
         assert not enrollment.is_enrolled(paid_order["student"], paid_order["course"])
+        from lms.models import OutboxEmail
+
+        refund_mail = db.session.scalar(
+            select(OutboxEmail).where(OutboxEmail.kind == "order_refunded")
+        )
+        assert (
+            refund_mail.to_email == "studente@example.org" and order.number in refund_mail.body_text
+        )
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "order.refund"))
         assert entry.details["reason"] == "Richiesta entro 14 giorni"
         # Stripe's charge.refunded event, when it arrives, changes nothing more.

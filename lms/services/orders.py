@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -30,6 +31,8 @@ from lms.models import (
 )
 from lms.services import audit, coupons, enrollment, payments
 from lms.services.errors import DomainError
+from lms.services.links import external_url
+from lms.services.mail import queue_email
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +199,24 @@ def _mark_paid(order: Order, payment_intent_id: str | None) -> str:
     audit.record(
         "order.paid", actor_id=order.user_id, target=order, amount_cents=order.amount_cents
     )
+    _notify(order, "order_paid", lambda: _("Your purchase: %(course)s", course=order.course_title))
     return "fulfilled"
+
+
+def _notify(order: Order, kind: str, subject) -> None:
+    """The buyer's email about this order, in the same transaction as the change it reports."""
+    if order.user is None:
+        return
+    queue_email(
+        order.customer_email,
+        kind,
+        order.user.locale,
+        subject,
+        name=order.customer_name,
+        order=order,
+        receipt_link=external_url("payments.receipt", number=order.number),
+        course_link=external_url("catalog.course", slug=order.course.slug),
+    )
 
 
 def _session_matches(order: Order, session: dict[str, Any]) -> bool:
@@ -257,6 +277,7 @@ def _refund(order: Order) -> str:
         return "already_refunded"
     order.status = OrderStatus.REFUNDED.value
     order.refunded_at = utcnow()
+    _notify(order, "order_refunded", lambda: _("Refund of order %(number)s", number=order.number))
     if order.user_id is not None:
         current = enrollment.find(order.user_id, order.course_id)
         if (
