@@ -47,6 +47,11 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     with target_db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds tables (copy, drop, rename): foreign keys must not fire meanwhile.
+            # The pragma only works outside a transaction, so it goes straight to the driver.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_db.metadata,
@@ -55,6 +60,14 @@ def run_migrations_online():
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(
+                        f"migration left rows with broken foreign keys: {broken[:5]}"
+                    )
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

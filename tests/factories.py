@@ -5,7 +5,19 @@ from __future__ import annotations
 from itertools import count
 
 from lms.extensions import db
-from lms.models import Course, Enrollment, Lesson, Module, Order, Role, User, utcnow
+from lms.models import (
+    Choice,
+    Course,
+    Enrollment,
+    Lesson,
+    Module,
+    Order,
+    Question,
+    Quiz,
+    Role,
+    User,
+    utcnow,
+)
 from lms.services import passwords
 
 PASSWORD = "correct horse battery"
@@ -86,3 +98,64 @@ def make_order(user: User, course: Course, **overrides) -> Order:
     db.session.add(order)
     db.session.commit()
     return order
+
+
+def make_quiz(course: Course, module: Module, **overrides) -> Quiz:
+    """A quiz with one question of each kind (1 point each)."""
+    values = {"title": "Quiz del modulo", "pass_percent": 75, "max_attempts": 0, "shuffle": True}
+    values.update(overrides)
+    quiz = Quiz(course_id=course.id, module_id=module.id, **values)
+    single = Question(
+        position=0,
+        kind="single",
+        prompt="Quale strumento serve per le password?",
+        explanation="Un password manager.",
+    )
+    single.choices = [
+        Choice(position=0, text="Un password manager", is_correct=True),
+        Choice(position=1, text="Un foglio Excel", is_correct=False),
+        Choice(position=2, text="Un post-it", is_correct=False),
+    ]
+    multiple = Question(
+        position=1,
+        kind="multiple",
+        prompt="Quali sono ruoli di un VA?",
+        explanation="Entrambi i primi due.",
+    )
+    multiple.choices = [
+        Choice(position=0, text="Executive Assistant", is_correct=True),
+        Choice(position=1, text="Web Marketing Assistant", is_correct=True),
+        Choice(position=2, text="Notaio", is_correct=False),
+    ]
+    true_false = Question(
+        position=2,
+        kind="true_false",
+        prompt="Il contratto va scritto.",
+        explanation="Sempre.",
+        answer_true=True,
+    )
+    text = Question(
+        position=3,
+        kind="text",
+        prompt="Il regime fiscale agevolato?",
+        explanation="Il forfettario.",
+        accepted=["regime forfettario", "forfettario"],
+    )
+    quiz.questions = [single, multiple, true_false, text]
+    db.session.add(quiz)
+    db.session.commit()
+    return quiz
+
+
+def right_answers(quiz: Quiz) -> dict[str, list[str]]:
+    """Form data answering every question of `make_quiz` correctly."""
+    data: dict[str, list[str]] = {}
+    for question in quiz.questions:
+        key = f"q{question.id}"
+        if question.kind in ("single", "multiple"):
+            data[key] = [str(choice.id) for choice in question.choices if choice.is_correct]
+        elif question.kind == "true_false":
+            data[key] = ["true" if question.answer_true else "false"]
+        else:
+            data[key] = ["Forfettàrio."]
+    return data

@@ -9,13 +9,24 @@ from lms.models.courses import (
     Lesson,
     Module,
 )
+from lms.models.learning import (
+    Attachment,
+    Choice,
+    LessonProgress,
+    Question,
+    QuestionKind,
+    Quiz,
+    QuizAttempt,
+)
 from lms.models.outbox import OutboxEmail
 from lms.models.payments import Coupon, CouponKind, Order, OrderStatus, StripeEvent, TestModeObject
 from lms.models.types import utcnow
 from lms.models.users import LoginSession, Role, TokenPurpose, User, UserToken
 
 __all__ = [
+    "Attachment",
     "AuditEntry",
+    "Choice",
     "Coupon",
     "CouponKind",
     "Course",
@@ -23,11 +34,16 @@ __all__ = [
     "EnrollmentSource",
     "EnrollmentStatus",
     "Lesson",
+    "LessonProgress",
     "LoginSession",
     "Module",
     "Order",
     "OrderStatus",
     "OutboxEmail",
+    "Question",
+    "QuestionKind",
+    "Quiz",
+    "QuizAttempt",
     "Role",
     "StripeEvent",
     "TestModeObject",

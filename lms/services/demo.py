@@ -12,7 +12,19 @@ from pathlib import Path
 from sqlalchemy import select
 
 from lms.extensions import db
-from lms.models import Course, Enrollment, EnrollmentSource, Lesson, Module, Role, User
+from lms.models import (
+    Choice,
+    Course,
+    Enrollment,
+    EnrollmentSource,
+    Lesson,
+    Module,
+    Question,
+    QuestionKind,
+    Quiz,
+    Role,
+    User,
+)
 from lms.services import accounts, passwords
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
@@ -72,7 +84,44 @@ def load_course(folder: Path) -> tuple[Course, bool]:
                 )
             )
     db.session.add(course)
+    db.session.flush()
+    for number, module in enumerate(course.modules, start=1):
+        quiz_file = folder / "quizzes" / f"modulo-{number:02d}.toml"
+        if quiz_file.exists():
+            db.session.add(
+                quiz_from_manifest(
+                    tomllib.loads(quiz_file.read_text(encoding="utf-8")), course, module
+                )
+            )
     return course, True
+
+
+def quiz_from_manifest(data: dict, course: Course, module: Module) -> Quiz:
+    """A quiz described as in `quizzes/modulo-NN.toml`."""
+    quiz = Quiz(
+        course_id=course.id,
+        module_id=module.id,
+        title=data["title"],
+        pass_percent=data.get("pass_percent", 70),
+        max_attempts=data.get("max_attempts", 0),
+        shuffle=data.get("shuffle", True),
+    )
+    for position, item in enumerate(data["questions"]):
+        question = Question(
+            position=position,
+            kind=QuestionKind(item["kind"]).value,
+            prompt=item["prompt"],
+            explanation=item.get("explanation", ""),
+            points=item.get("points", 1),
+            answer_true=item.get("answer"),
+            accepted=item.get("accepted", []),
+        )
+        for choice_position, choice in enumerate(item.get("choices", [])):
+            question.choices.append(
+                Choice(position=choice_position, text=choice["text"], is_correct=choice["correct"])
+            )
+        quiz.questions.append(question)
+    return quiz
 
 
 def load_demo() -> dict[str, int]:

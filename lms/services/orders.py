@@ -215,7 +215,7 @@ def _notify(order: Order, kind: str, subject) -> None:
         name=order.customer_name,
         order=order,
         receipt_link=external_url("payments.receipt", number=order.number),
-        course_link=external_url("catalog.course", slug=order.course.slug),
+        course_link=external_url("learn.course_home", slug=order.course.slug),
     )
 
 

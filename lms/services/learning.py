@@ -1,0 +1,231 @@
+"""Following a course: who may open what, what is done, and what opens next.
+
+The outline is computed in one pass over the course, the student's progress and passed quizzes,
+so the course home, the lesson page and the access checks agree by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from lms.extensions import db, write_transaction
+from lms.models import (
+    Attachment,
+    Course,
+    Enrollment,
+    Lesson,
+    LessonProgress,
+    Module,
+    Quiz,
+    QuizAttempt,
+    User,
+    utcnow,
+)
+from lms.services import enrollment as enrollments
+from lms.services.errors import DomainError
+
+
+class LessonLocked(DomainError):
+    """The student is enrolled, but this lesson has not opened yet."""
+
+
+@dataclass
+class LessonState:
+    lesson: Lesson
+    done: bool = False
+    locked: bool = False
+    opens_at: datetime | None = None  # drip: the date it opens
+    needs_previous: bool = False  # sequential: the previous step is not done yet
+    current: bool = False
+
+
+@dataclass
+class QuizState:
+    quiz: Quiz
+    passed: bool = False
+    attempts: int = 0
+    locked: bool = False
+
+
+@dataclass
+class ModuleState:
+    module: Module
+    lessons: list[LessonState] = field(default_factory=list)
+    quiz: QuizState | None = None
+
+
+@dataclass
+class Outline:
+    course: Course
+    modules: list[ModuleState]
+    enrolled: bool
+    staff: bool
+
+    @property
+    def lessons(self) -> list[LessonState]:
+        return [state for module in self.modules for state in module.lessons]
+
+    @property
+    def quizzes(self) -> list[QuizState]:
+        return [module.quiz for module in self.modules if module.quiz is not None]
+
+    @property
+    def percent(self) -> int:
+        steps = len(self.lessons) + len(self.quizzes)
+        done = sum(s.done for s in self.lessons) + sum(q.passed for q in self.quizzes)
+        return round(100 * done / steps) if steps else 0
+
+    @property
+    def complete(self) -> bool:
+        return all(s.done for s in self.lessons) and all(q.passed for q in self.quizzes)
+
+    @property
+    def current(self) -> LessonState | None:
+        return next((s for s in self.lessons if s.current), None)
+
+    def state_of(self, lesson_id: int) -> LessonState | None:
+        return next((s for s in self.lessons if s.lesson.id == lesson_id), None)
+
+    def neighbours(self, lesson_id: int) -> tuple[Lesson | None, Lesson | None]:
+        lessons = [s.lesson for s in self.lessons]
+        index = next(i for i, lesson in enumerate(lessons) if lesson.id == lesson_id)
+        previous = lessons[index - 1] if index > 0 else None
+        following = lessons[index + 1] if index + 1 < len(lessons) else None
+        return previous, following
+
+
+def load_course(slug: str, *, include_drafts: bool = False) -> Course | None:
+    query = (
+        select(Course)
+        .where(Course.slug == slug)
+        .options(selectinload(Course.modules).selectinload(Module.lessons))
+    )
+    if not include_drafts:
+        query = query.where(Course.is_published.is_(True))
+    return db.session.scalar(query)
+
+
+def _quizzes_by_module(course_id: int) -> dict[int, Quiz]:
+    quizzes = db.session.scalars(
+        select(Quiz).where(Quiz.course_id == course_id, Quiz.module_id.is_not(None))
+    )
+    return {quiz.module_id: quiz for quiz in quizzes}
+
+
+def outline_for(course: Course, user: User | None, now: datetime | None = None) -> Outline:
+    """Every lesson's state for this person: done, current, or locked and why."""
+    now = now or utcnow()
+    staff = bool(user and user.is_authenticated and user.is_staff)
+    enrollment: Enrollment | None = None
+    done_ids: set[int] = set()
+    attempts: dict[int, list[QuizAttempt]] = {}
+    if user is not None and user.is_authenticated:
+        enrollment = enrollments.find(user.id, course.id)
+        done_ids = set(
+            db.session.scalars(
+                select(LessonProgress.lesson_id).where(
+                    LessonProgress.user_id == user.id,
+                    LessonProgress.course_id == course.id,
+                    LessonProgress.completed_at.is_not(None),
+                )
+            )
+        )
+        for attempt in db.session.scalars(
+            select(QuizAttempt)
+            .join(Quiz)
+            .where(QuizAttempt.user_id == user.id, Quiz.course_id == course.id)
+        ):
+            attempts.setdefault(attempt.quiz_id, []).append(attempt)
+    enrolled = enrollment is not None and enrollment.is_active
+    quizzes = _quizzes_by_module(course.id)
+    modules: list[ModuleState] = []
+    previous_done = True  # sequential mode: has everything before this step been done?
+    found_current = False
+    for module in course.modules:
+        module_state = ModuleState(module)
+        for lesson in module.lessons:
+            state = LessonState(lesson, done=lesson.id in done_ids)
+            if enrolled and not staff:
+                if lesson.drip_days and enrollment is not None:
+                    opens_at = enrollment.created_at + timedelta(days=lesson.drip_days)
+                    if opens_at > now:
+                        state.locked, state.opens_at = True, opens_at
+                if course.sequential and not previous_done and not state.done:
+                    state.locked, state.needs_previous = True, True
+            elif not staff:
+                state.locked = not lesson.is_preview
+            if enrolled and not found_current and not state.done and not state.locked:
+                state.current = found_current = True
+            previous_done = previous_done and state.done
+            module_state.lessons.append(state)
+        quiz = quizzes.get(module.id)
+        if quiz is not None:
+            quiz_attempts = attempts.get(quiz.id, [])
+            passed = any(attempt.passed for attempt in quiz_attempts)
+            module_state.quiz = QuizState(
+                quiz,
+                passed=passed,
+                attempts=len(quiz_attempts),
+                locked=not (enrolled or staff)
+                or (course.sequential and not previous_done and not passed),
+            )
+            previous_done = previous_done and passed
+        modules.append(module_state)
+    return Outline(course, modules, enrolled=enrolled, staff=staff)
+
+
+def can_open(outline: Outline, lesson_id: int) -> bool:
+    state = outline.state_of(lesson_id)
+    return state is not None and not state.locked
+
+
+def mark_done(user_id: int, lesson: Lesson) -> None:
+    """Mark a lesson done; twice is the same as once."""
+    _record(user_id, lesson, completed=True)
+
+
+def record_view(user_id: int, lesson: Lesson) -> None:
+    _record(user_id, lesson, completed=False)
+
+
+@write_transaction()
+def _record(user_id: int, lesson: Lesson, *, completed: bool) -> None:
+    now = utcnow()
+    row = db.session.scalar(
+        select(LessonProgress).where(
+            LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson.id
+        )
+    )
+    if row is None:
+        row = LessonProgress(user_id=user_id, lesson_id=lesson.id, course_id=lesson.course_id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:
+            row = db.session.scalar(
+                select(LessonProgress).where(
+                    LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson.id
+                )
+            )
+    row.last_viewed_at = now
+    if completed and row.completed_at is None:
+        row.completed_at = now
+    db.session.commit()
+
+
+def attachments_of(lesson_id: int) -> list[Attachment]:
+    return list(
+        db.session.scalars(
+            select(Attachment).where(Attachment.lesson_id == lesson_id).order_by(Attachment.id)
+        )
+    )
+
+
+def attachment(lesson_id: int, attachment_id: int) -> Attachment | None:
+    found = db.session.get(Attachment, attachment_id)
+    return found if found is not None and found.lesson_id == lesson_id else None
