@@ -97,7 +97,8 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "PUBLIC_BASE_URL": base_url,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A ping per checkout guards against dropped server connections; SQLite has none to drop.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         "REDIS_URL": redis_url,
         "MAIL_URL": os.environ.get("MAIL_URL", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Corso LMS <noreply@localhost>"),

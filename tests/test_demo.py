@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lms.extensions import db
-from lms.models import Course, Enrollment, Lesson, Module, User
+from lms.models import Course, Enrollment, Lesson, Module, Quiz, User
 from lms.services import demo
 from tests.conftest import login
 
@@ -48,6 +48,20 @@ def test_demo_course_has_substance(app):
             "client",
         ):
             assert topic in text, topic
+        quizzes = db.session.scalars(select(Quiz).where(Quiz.course_id == course.id)).all()
+        assert {quiz.module_id for quiz in quizzes} == {module.id for module in course.modules}
+        for quiz in quizzes:
+            kinds = {question.kind for question in quiz.questions}
+            assert len(quiz.questions) >= 6 and {"multiple", "true_false"} <= kinds
+            assert all(question.explanation for question in quiz.questions)
+            for question in quiz.questions:
+                right = [choice for choice in question.choices if choice.is_correct]
+                if question.kind == "single":
+                    assert len(right) == 1, question.prompt
+                if question.kind == "multiple":
+                    assert len(right) >= 2, question.prompt
+                if question.kind == "text":
+                    assert question.accepted, question.prompt
 
 
 def test_demo_logins_work(app, client):

@@ -300,3 +300,21 @@ def test_refund_ends_access_to_lessons(app, world):
         assert response.status_code == 403
     assert client.get(f"/learn/corso/quiz/{world['quiz']}").status_code == 403
     assert client.get("/learn/corso/lezione-1-1").status_code == 200  # previews stay public
+
+
+def test_outline_follows_content_changes_at_once(app, world):
+    client = _client(app, "enrolled")
+    assert "Lezione 2.2" in client.get("/learn/corso/").get_data(as_text=True)
+    with app.app_context():
+        from lms.models import Lesson, Module
+
+        lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "lezione-2-2"))
+        lesson.title = "Titolo nuovo"
+        module = db.session.scalar(select(Module).where(Module.id == lesson.module_id))
+        added = Lesson(
+            course_id=lesson.course_id, slug="aggiunta", title="Lezione aggiunta", position=9
+        )
+        module.lessons.append(added)
+        db.session.commit()
+    page = client.get("/learn/corso/").get_data(as_text=True)
+    assert "Titolo nuovo" in page and "Lezione 2.2" not in page and "Lezione aggiunta" in page

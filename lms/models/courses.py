@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, event, false
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lms.extensions import db
 from lms.models.types import UTCDateTime, utcnow
@@ -108,3 +108,20 @@ class Enrollment(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status == EnrollmentStatus.ACTIVE
+
+
+@event.listens_for(Session, "before_flush")
+def _touch_course_on_content_change(session, _flush_context, _instances) -> None:
+    """A change to a module or lesson is a new version of its course (caches key on it)."""
+    courses = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Module | Lesson):
+            course = obj.course
+            if course is None and isinstance(obj, Lesson) and obj.module is not None:
+                course = obj.module.course
+            if course is None and obj.course_id is not None:
+                course = session.get(Course, obj.course_id)
+            if course is not None and course not in session.deleted:
+                courses.add(course)
+    for course in courses:
+        course.updated_at = utcnow()

@@ -6,6 +6,7 @@ so the course home, the lesson page and the access checks agree by construction.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,9 +35,68 @@ class LessonLocked(DomainError):
     """The student is enrolled, but this lesson has not opened yet."""
 
 
+@dataclass(frozen=True)
+class LessonInfo:
+    """What the outline needs of a lesson: read as plain rows, 200 of them per page view."""
+
+    id: int
+    course_id: int
+    module_id: int
+    slug: str
+    title: str
+    is_preview: bool
+    drip_days: int
+    minutes: int
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    id: int
+    title: str
+    lessons: tuple[LessonInfo, ...]
+
+
+_structures: OrderedDict[tuple[int, datetime], tuple[ModuleInfo, ...]] = OrderedDict()
+_STRUCTURES_KEPT = 64
+
+
+def structure(course: Course) -> tuple[ModuleInfo, ...]:
+    """Modules and lessons of a course in order, without bodies.
+
+    Kept in memory per version of the course: any change to its modules or lessons moves
+    `Course.updated_at` (see models.courses), so every process sees a new key at once.
+    """
+    key = (course.id, course.updated_at)
+    found = _structures.get(key)
+    if found is None:
+        found = _structures[key] = tuple(_read_structure(course.id))
+        while len(_structures) > _STRUCTURES_KEPT:
+            _structures.popitem(last=False)
+    return found
+
+
+def _read_structure(course_id: int) -> list[ModuleInfo]:
+    lessons: dict[int, list[LessonInfo]] = {}
+    for row in db.session.execute(
+        select(
+            Lesson.id, Lesson.course_id, Lesson.module_id, Lesson.slug, Lesson.title,
+            Lesson.is_preview, Lesson.drip_days, Lesson.minutes,
+        )
+        .where(Lesson.course_id == course_id)
+        .order_by(Lesson.position, Lesson.id)
+    ):  # fmt: skip
+        lessons.setdefault(row.module_id, []).append(LessonInfo(*row))
+    modules = db.session.execute(
+        select(Module.id, Module.title)
+        .where(Module.course_id == course_id)
+        .order_by(Module.position, Module.id)
+    )
+    return [ModuleInfo(m.id, m.title, tuple(lessons.get(m.id, ()))) for m in modules]
+
+
 @dataclass
 class LessonState:
-    lesson: Lesson
+    lesson: LessonInfo
     done: bool = False
     locked: bool = False
     opens_at: datetime | None = None  # drip: the date it opens
@@ -54,7 +114,7 @@ class QuizState:
 
 @dataclass
 class ModuleState:
-    module: Module
+    module: ModuleInfo
     lessons: list[LessonState] = field(default_factory=list)
     quiz: QuizState | None = None
 
@@ -65,6 +125,7 @@ class Outline:
     modules: list[ModuleState]
     enrolled: bool
     staff: bool
+    last_viewed: dict[int, datetime] = field(default_factory=dict)
 
     @property
     def lessons(self) -> list[LessonState]:
@@ -91,7 +152,7 @@ class Outline:
     def state_of(self, lesson_id: int) -> LessonState | None:
         return next((s for s in self.lessons if s.lesson.id == lesson_id), None)
 
-    def neighbours(self, lesson_id: int) -> tuple[Lesson | None, Lesson | None]:
+    def neighbours(self, lesson_id: int) -> tuple[LessonInfo | None, LessonInfo | None]:
         lessons = [s.lesson for s in self.lessons]
         index = next(i for i, lesson in enumerate(lessons) if lesson.id == lesson_id)
         previous = lessons[index - 1] if index > 0 else None
@@ -99,12 +160,16 @@ class Outline:
         return previous, following
 
 
-def load_course(slug: str, *, include_drafts: bool = False) -> Course | None:
-    query = (
-        select(Course)
-        .where(Course.slug == slug)
-        .options(selectinload(Course.modules).selectinload(Module.lessons))
+def find_lesson(course_id: int, slug: str) -> Lesson | None:
+    return db.session.scalar(
+        select(Lesson)
+        .where(Lesson.course_id == course_id, Lesson.slug == slug)
+        .options(selectinload(Lesson.module))
     )
+
+
+def load_course(slug: str, *, include_drafts: bool = False) -> Course | None:
+    query = select(Course).where(Course.slug == slug)
     if not include_drafts:
         query = query.where(Course.is_published.is_(True))
     return db.session.scalar(query)
@@ -123,18 +188,18 @@ def outline_for(course: Course, user: User | None, now: datetime | None = None) 
     staff = bool(user and user.is_authenticated and user.is_staff)
     enrollment: Enrollment | None = None
     done_ids: set[int] = set()
+    viewed: dict[int, datetime] = {}
     attempts: dict[int, list[QuizAttempt]] = {}
     if user is not None and user.is_authenticated:
         enrollment = enrollments.find(user.id, course.id)
-        done_ids = set(
-            db.session.scalars(
-                select(LessonProgress.lesson_id).where(
-                    LessonProgress.user_id == user.id,
-                    LessonProgress.course_id == course.id,
-                    LessonProgress.completed_at.is_not(None),
-                )
-            )
-        )
+        for lesson_id, completed_at, last_viewed_at in db.session.execute(
+            select(
+                LessonProgress.lesson_id, LessonProgress.completed_at, LessonProgress.last_viewed_at
+            ).where(LessonProgress.user_id == user.id, LessonProgress.course_id == course.id)
+        ):
+            viewed[lesson_id] = last_viewed_at
+            if completed_at is not None:
+                done_ids.add(lesson_id)
         for attempt in db.session.scalars(
             select(QuizAttempt)
             .join(Quiz)
@@ -146,7 +211,7 @@ def outline_for(course: Course, user: User | None, now: datetime | None = None) 
     modules: list[ModuleState] = []
     previous_done = True  # sequential mode: has everything before this step been done?
     found_current = False
-    for module in course.modules:
+    for module in structure(course):
         module_state = ModuleState(module)
         for lesson in module.lessons:
             state = LessonState(lesson, done=lesson.id in done_ids)
@@ -176,7 +241,7 @@ def outline_for(course: Course, user: User | None, now: datetime | None = None) 
             )
             previous_done = previous_done and passed
         modules.append(module_state)
-    return Outline(course, modules, enrolled=enrolled, staff=staff)
+    return Outline(course, modules, enrolled=enrolled, staff=staff, last_viewed=viewed)
 
 
 def can_open(outline: Outline, lesson_id: int) -> bool:
@@ -189,8 +254,14 @@ def mark_done(user_id: int, lesson: Lesson) -> None:
     _record(user_id, lesson, completed=True)
 
 
-def record_view(user_id: int, lesson: Lesson) -> None:
-    _record(user_id, lesson, completed=False)
+VIEW_RESOLUTION = timedelta(minutes=10)
+
+
+def record_view(user_id: int, lesson: Lesson, outline: Outline) -> None:
+    """Note the visit at most every few minutes per lesson: reading must not queue to write."""
+    seen = outline.last_viewed.get(lesson.id)
+    if seen is None or utcnow() - seen > VIEW_RESOLUTION:
+        _record(user_id, lesson, completed=False)
 
 
 @write_transaction()

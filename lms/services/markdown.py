@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import markdown as md
 import nh3
 from markupsafe import Markup
@@ -18,14 +20,19 @@ def render_markdown(text: str | None) -> Markup:
     """Render author or member Markdown; the result is safe to put in a page as is."""
     if not text:
         return Markup("")
+    return Markup(_render(text))  # noqa: S704 - sanitized by nh3 in _render
+
+
+@lru_cache(maxsize=1024)
+def _render(text: str) -> str:
+    """Rendering a lesson costs milliseconds; the same text always gives the same HTML."""
     html = md.markdown(
         text, extensions=["tables", "fenced_code", "sane_lists"], output_format="html"
     )
-    clean = nh3.clean(
+    return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return Markup(clean)  # noqa: S704 - sanitized by nh3 just above

@@ -47,12 +47,10 @@ def course_home(slug: str):
 
 
 def _lesson_or_404(course, lesson_slug: str):
-    for module in course.modules:
-        for lesson in module.lessons:
-            if lesson.slug == lesson_slug:
-                return module, lesson
-    abort(404)
-    return None  # unreachable: abort raises
+    lesson = learning.find_lesson(course.id, lesson_slug)
+    if lesson is None:
+        abort(404)
+    return lesson.module, lesson
 
 
 @bp.get("/<slug>/<lesson_slug>")
@@ -69,8 +67,9 @@ def lesson(slug: str, lesson_slug: str):
             ), 403
         abort(403)
     if outline.enrolled:
-        learning.record_view(current_user.id, found)
+        learning.record_view(current_user.id, found, outline)
     previous, following = outline.neighbours(found.id)
+    body = found.body_md
     return render_template(
         "learn/lesson.html",
         course=course,
@@ -81,7 +80,8 @@ def lesson(slug: str, lesson_slug: str):
         previous=previous,
         following=following,
         video_url=video.embed_url(found.video_url),
-        minutes=found.minutes or video.reading_minutes(found.body_md),
+        body=body,
+        minutes=found.minutes or video.reading_minutes(body),
         attachments=learning.attachments_of(found.id)
         if (outline.enrolled or outline.staff)
         else [],
