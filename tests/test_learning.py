@@ -318,3 +318,10 @@ def test_outline_follows_content_changes_at_once(app, world):
         db.session.commit()
     page = client.get("/learn/corso/").get_data(as_text=True)
     assert "Titolo nuovo" in page and "Lezione 2.2" not in page and "Lezione aggiunta" in page
+
+
+def test_account_lists_the_courses_to_follow(app, world):
+    page = _client(app, "enrolled").get("/account").get_data(as_text=True)
+    assert "I miei corsi" in page and 'href="/learn/corso/"' in page
+    page = _client(app, "refunded").get("/account").get_data(as_text=True)
+    assert 'href="/learn/corso/"' not in page and "Non sei ancora iscritto" in page

@@ -123,3 +123,17 @@ def roster(course_id: int) -> list[tuple[Enrollment, User]]:
         .order_by(Enrollment.created_at.desc())
     ).all()
     return [(row[0], row[1]) for row in rows]
+
+
+def active_courses(user_id: int) -> list[Course]:
+    """The courses a student can follow now, most recently joined first."""
+    return list(
+        db.session.scalars(
+            select(Course)
+            .join(Enrollment, Enrollment.course_id == Course.id)
+            .where(
+                Enrollment.user_id == user_id, Enrollment.status == EnrollmentStatus.ACTIVE.value
+            )
+            .order_by(Enrollment.created_at.desc())
+        )
+    )
