@@ -325,3 +325,28 @@ def test_account_lists_the_courses_to_follow(app, world):
     assert "I miei corsi" in page and 'href="/learn/corso/"' in page
     page = _client(app, "refunded").get("/account").get_data(as_text=True)
     assert 'href="/learn/corso/"' not in page and "Non sei ancora iscritto" in page
+
+
+def test_lesson_quiz_gates_the_next_lesson_in_sequential_mode(app, world):
+    with app.app_context():
+        from lms.models import Course, Lesson, Quiz
+
+        course = db.session.get(Course, world["course"])
+        course.sequential = True
+        lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "lezione-1-1"))
+        quiz = factories.make_quiz(course, course.modules[0], title="Quiz della lezione")
+        quiz.module_id, quiz.lesson_id = None, lesson.id
+        db.session.commit()
+        lesson_quiz = db.session.get(Quiz, quiz.id)
+        answers = factories.right_answers(lesson_quiz)
+        quiz_id = quiz.id
+    client = _client(app, "enrolled")
+    page = client.get("/learn/corso/lezione-1-1").get_data(as_text=True)
+    assert "Fai il quiz di questa lezione" in page and f'href="/learn/corso/quiz/{quiz_id}"' in page
+    client.post("/learn/corso/lezione-1-1/done")
+    assert (
+        client.get("/learn/corso/lezione-1-2").status_code == 403
+    )  # the lesson's quiz comes first
+    client.post(f"/learn/corso/quiz/{quiz_id}", data={**answers, "attempt": "1"})
+    assert client.get("/learn/corso/lezione-1-2").status_code == 200
+    assert "Quiz superato" in client.get("/learn/corso/lezione-1-1").get_data(as_text=True)

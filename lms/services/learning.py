@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from lms.extensions import db, write_transaction
 from lms.models import (
@@ -102,6 +102,7 @@ class LessonState:
     opens_at: datetime | None = None  # drip: the date it opens
     needs_previous: bool = False  # sequential: the previous step is not done yet
     current: bool = False
+    quiz: QuizState | None = None  # a quiz attached to this lesson
 
 
 @dataclass
@@ -133,7 +134,8 @@ class Outline:
 
     @property
     def quizzes(self) -> list[QuizState]:
-        return [module.quiz for module in self.modules if module.quiz is not None]
+        found = [lesson.quiz for lesson in self.lessons if lesson.quiz is not None]
+        return found + [module.quiz for module in self.modules if module.quiz is not None]
 
     @property
     def percent(self) -> int:
@@ -164,7 +166,7 @@ def find_lesson(course_id: int, slug: str) -> Lesson | None:
     return db.session.scalar(
         select(Lesson)
         .where(Lesson.course_id == course_id, Lesson.slug == slug)
-        .options(selectinload(Lesson.module))
+        .options(joinedload(Lesson.module))
     )
 
 
@@ -175,11 +177,16 @@ def load_course(slug: str, *, include_drafts: bool = False) -> Course | None:
     return db.session.scalar(query)
 
 
-def _quizzes_by_module(course_id: int) -> dict[int, Quiz]:
-    quizzes = db.session.scalars(
-        select(Quiz).where(Quiz.course_id == course_id, Quiz.module_id.is_not(None))
-    )
-    return {quiz.module_id: quiz for quiz in quizzes}
+def _quizzes(course_id: int) -> tuple[dict[int, Quiz], dict[int, Quiz]]:
+    """The course's quizzes by module and by lesson."""
+    by_module: dict[int, Quiz] = {}
+    by_lesson: dict[int, Quiz] = {}
+    for quiz in db.session.scalars(select(Quiz).where(Quiz.course_id == course_id)):
+        if quiz.lesson_id is not None:
+            by_lesson[quiz.lesson_id] = quiz
+        elif quiz.module_id is not None:
+            by_module[quiz.module_id] = quiz
+    return by_module, by_lesson
 
 
 def outline_for(course: Course, user: User | None, now: datetime | None = None) -> Outline:
@@ -189,7 +196,7 @@ def outline_for(course: Course, user: User | None, now: datetime | None = None) 
     enrollment: Enrollment | None = None
     done_ids: set[int] = set()
     viewed: dict[int, datetime] = {}
-    attempts: dict[int, list[QuizAttempt]] = {}
+    attempts: dict[int, list[bool]] = {}
     if user is not None and user.is_authenticated:
         enrollment = enrollments.find(user.id, course.id)
         for lesson_id, completed_at, last_viewed_at in db.session.execute(
@@ -200,14 +207,23 @@ def outline_for(course: Course, user: User | None, now: datetime | None = None) 
             viewed[lesson_id] = last_viewed_at
             if completed_at is not None:
                 done_ids.add(lesson_id)
-        for attempt in db.session.scalars(
-            select(QuizAttempt)
+        for quiz_id, passed in db.session.execute(
+            select(QuizAttempt.quiz_id, QuizAttempt.passed)
             .join(Quiz)
             .where(QuizAttempt.user_id == user.id, Quiz.course_id == course.id)
         ):
-            attempts.setdefault(attempt.quiz_id, []).append(attempt)
+            attempts.setdefault(quiz_id, []).append(passed)
     enrolled = enrollment is not None and enrollment.is_active
-    quizzes = _quizzes_by_module(course.id)
+    module_quizzes, lesson_quizzes = _quizzes(course.id)
+
+    def quiz_state(quiz: Quiz, before_done: bool) -> QuizState:
+        results = attempts.get(quiz.id, [])
+        passed = any(results)
+        waiting = course.sequential and not before_done and not passed and not staff
+        return QuizState(
+            quiz, passed=passed, attempts=len(results), locked=not (enrolled or staff) or waiting
+        )
+
     modules: list[ModuleState] = []
     previous_done = True  # sequential mode: has everything before this step been done?
     found_current = False
@@ -226,20 +242,16 @@ def outline_for(course: Course, user: User | None, now: datetime | None = None) 
                 state.locked = not lesson.is_preview
             if enrolled and not found_current and not state.done and not state.locked:
                 state.current = found_current = True
-            previous_done = previous_done and state.done
+            if lesson.id in lesson_quizzes:  # open together with its lesson
+                opened = previous_done or not state.locked
+                state.quiz = quiz_state(lesson_quizzes[lesson.id], opened)
+                state.quiz.locked = state.quiz.locked or state.locked
+            quiz_passed = state.quiz is None or state.quiz.passed
+            previous_done = previous_done and state.done and quiz_passed
             module_state.lessons.append(state)
-        quiz = quizzes.get(module.id)
-        if quiz is not None:
-            quiz_attempts = attempts.get(quiz.id, [])
-            passed = any(attempt.passed for attempt in quiz_attempts)
-            module_state.quiz = QuizState(
-                quiz,
-                passed=passed,
-                attempts=len(quiz_attempts),
-                locked=not (enrolled or staff)
-                or (course.sequential and not previous_done and not passed),
-            )
-            previous_done = previous_done and passed
+        if module.id in module_quizzes:
+            module_state.quiz = quiz_state(module_quizzes[module.id], previous_done)
+            previous_done = previous_done and module_state.quiz.passed
         modules.append(module_state)
     return Outline(course, modules, enrolled=enrolled, staff=staff, last_viewed=viewed)
 
