@@ -10,6 +10,7 @@ layout with no database, same gunicorn settings. Goal: the lesson page at >= 40%
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
@@ -27,6 +28,9 @@ STUDENT, PASSWORD = "bench.student@example.org", "una frase per il benchmark"
 DEMO_TEXTS = sorted(
     (Path(__file__).resolve().parent.parent / "lms/demo/diventare-assistente-virtuale").glob("*.md")
 )
+
+
+os.environ["ALLOW_TEST_PAYMENTS"] = "1"  # production settings, but no Stripe account here
 
 
 def seed(database_url: str, students: int) -> None:

@@ -136,7 +136,24 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
     config.update(overrides)
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = load_secret_key(instance_path, environment)
+    if environment == "production":
+        check_payment_settings(config)
     return config
+
+
+def check_payment_settings(config: dict[str, Any]) -> None:
+    """In production, test payments would hand out paid courses for a test card number, and a
+    live key without its webhook secret would refuse every real event: both stop the start."""
+    if not config["STRIPE_SECRET_KEY"] and not _env_bool("ALLOW_TEST_PAYMENTS", False):
+        raise ConfigError(
+            "STRIPE_SECRET_KEY is not set: payments would run in test mode, where a test card buys "
+            "any course. Set it, or set ALLOW_TEST_PAYMENTS=1 for a staging site."
+        )
+    if config["STRIPE_SECRET_KEY"] and not config["STRIPE_WEBHOOK_SECRET"]:
+        raise ConfigError(
+            "STRIPE_WEBHOOK_SECRET must be set with STRIPE_SECRET_KEY "
+            "(the signing secret of the /stripe/webhook endpoint)."
+        )
 
 
 def unsafe_defaults(config: dict[str, Any]) -> list[str]:

@@ -6,6 +6,7 @@ from flask import Flask, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from lms.extensions import limiter, login_manager, talisman
 from lms.services import sessions
@@ -27,7 +28,15 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
+class IdConverter(IntegerConverter):
+    """`<id:...>`: a database id; anything outside 1 .. 2**31-1 is a 404, never a database error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
 def init_security(app: Flask) -> None:
+    app.url_map.converters["id"] = IdConverter
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

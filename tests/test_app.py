@@ -178,3 +178,23 @@ def test_course_page_shows_syllabus_and_price(app, client):
     client.post("/language", data={"lang": "en", "next": "/courses/corso-va"})
     page = client.get("/courses/corso-va").get_data(as_text=True)
     assert "€297.00" in page and "6 lessons" in page and "Syllabus" in page
+
+
+def test_production_refuses_unsafe_payment_settings(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("LMS_ENV", "production")
+    monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="test card"):
+        create_app()
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_x")
+    with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
+        create_app()
+
+
+def test_oversized_ids_are_not_found(client):
+    for path in (
+        "/learn/c/quiz/999999999999999999999",
+        "/studio/orders/99999999999999999999/refund",
+    ):
+        response = client.get(path) if "quiz" in path else client.post(path)
+        assert response.status_code == 404, path

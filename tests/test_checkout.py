@@ -260,3 +260,47 @@ def test_checkout_page_does_not_exist_in_live_mode(make_app):
     client = app.test_client()
     login(client, "studente@example.org")
     assert client.get("/checkout/test/cs_test_anything").status_code == 404
+
+
+def test_a_capped_coupon_is_not_used_beyond_its_cap(app, course):
+    _coupon(app, code="UNICO", percent_off=50, max_redemptions=1)
+    with app.app_context():
+        factories.make_user(email="prima@example.org")
+        factories.make_user(email="seconda@example.org")
+    first, second = app.test_client(), app.test_client()
+    login(first, "prima@example.org")
+    login(second, "seconda@example.org")
+    assert _buy(first, "UNICO").status_code == 303
+    refused = _buy(second, "UNICO")
+    assert refused.status_code == 422 and "numero massimo" in refused.get_data(as_text=True)
+    # Taking the coupon off gives its use back.
+    assert _buy(first, "").status_code == 303
+    assert _buy(second, "UNICO").status_code == 303
+
+
+def test_a_replaced_checkout_can_no_longer_be_paid(app, logged_in, course):
+    _coupon(app, code="DIECI", percent_off=10)
+    old = _buy(logged_in).headers["Location"]
+    new = _buy(logged_in, "DIECI").headers["Location"]
+    assert old != new
+    _pay(logged_in, old)
+    assert _enrolled(app) is None  # the old session was expired: nothing charged, nothing granted
+    _pay(logged_in, new)
+    assert _enrolled(app) == "active"
+    with app.app_context():
+        assert db.session.scalars(select(Order.status).order_by(Order.id)).all() == [
+            "canceled",
+            "paid",
+        ]
+
+
+def test_success_page_when_stripe_is_unreachable(app, logged_in, course, monkeypatch):
+    from lms.services import payments
+
+    def down(session_id):
+        raise payments.PaymentProviderError("timeout")
+
+    monkeypatch.setattr(payments, "retrieve_checkout_session", down)
+    response = logged_in.get("/checkout/success?session_id=cs_test_x")
+    assert response.status_code == 503
+    assert "non serve pagare di nuovo" in response.get_data(as_text=True)

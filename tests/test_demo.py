@@ -83,6 +83,7 @@ def test_seed_command_only_when_empty_and_prints_logins(app):
 
 def test_demo_is_refused_in_production(make_app, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("ALLOW_TEST_PAYMENTS", "1")
     app = make_app(LMS_ENV="production")
     result = app.test_cli_runner().invoke(args=["lms", "seed-demo", "--if-empty"])
     assert result.exit_code != 0 and "not loaded in production" in result.output

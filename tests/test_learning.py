@@ -350,3 +350,27 @@ def test_lesson_quiz_gates_the_next_lesson_in_sequential_mode(app, world):
     client.post(f"/learn/corso/quiz/{quiz_id}", data={**answers, "attempt": "1"})
     assert client.get("/learn/corso/lezione-1-2").status_code == 200
     assert "Quiz superato" in client.get("/learn/corso/lezione-1-1").get_data(as_text=True)
+
+
+def test_module_quiz_waits_for_its_drip_locked_lessons(app, world):
+    with app.app_context():
+        from lms.models import Lesson
+
+        db.session.scalar(select(Lesson).where(Lesson.slug == "lezione-1-2")).drip_days = 10
+        db.session.commit()
+    client = _client(app, "enrolled")
+    assert client.get(f"/learn/corso/quiz/{world['quiz']}").status_code == 403
+    with time_machine.travel(utcnow() + timedelta(days=11)):
+        assert client.get(f"/learn/corso/quiz/{world['quiz']}").status_code == 200
+
+
+def test_a_video_link_that_is_not_a_web_address_is_not_shown(app, world):
+    with app.app_context():
+        from lms.models import Lesson
+
+        db.session.scalar(
+            select(Lesson).where(Lesson.slug == "lezione-1-1")
+        ).video_url = "javascript:alert(1)"
+        db.session.commit()
+    page = _client(app, "enrolled").get("/learn/corso/lezione-1-1").get_data(as_text=True)
+    assert "javascript:" not in page and "Guarda il video" not in page

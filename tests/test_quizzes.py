@@ -128,3 +128,15 @@ def test_client_cannot_choose_the_attempt_number_or_score(app, client, quiz_worl
     )
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(QuizAttempt)) == 0
+
+
+def test_limited_attempts_keep_the_answers_until_passed_or_used_up(app, client, quiz_world):
+    login(client, "studente@example.org")
+    first = client.post(f"/learn/corso/quiz/{quiz_world}", data={"attempt": "1"})
+    page = client.get(first.headers["Location"]).get_data(as_text=True)
+    assert "Tentativo 1: 0%" in page
+    assert "Risposta giusta:" not in page and "Entrambi i primi due." not in page
+    assert "compaiono quando superi" in page
+    second = client.post(f"/learn/corso/quiz/{quiz_world}", data={"attempt": "2"})
+    page = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "Risposta giusta:" in page and "Entrambi i primi due." in page  # no attempt left

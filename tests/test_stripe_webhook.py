@@ -105,8 +105,37 @@ def test_webhook_and_success_page_racing_give_one_enrollment(app, order):
     for thread in threads:
         thread.join()
     with app.app_context():
+        from lms.models import AuditEntry, OutboxEmail
+
         assert db.session.scalar(select(func.count()).select_from(Enrollment)) == 1
+        paid_mails = (
+            select(func.count()).select_from(OutboxEmail).where(OutboxEmail.kind == "order_paid")
+        )
+        assert db.session.scalar(paid_mails) == 1
+        paid_audit = (
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "order.paid")
+        )
+        assert db.session.scalar(paid_audit) == 1
     assert _state(app, order.id) == ("paid", "active", 10)
+
+
+def test_payment_and_refund_racing_end_refunded(app, order):
+    """Payments and a refund for one order delivered at once: the refund always wins."""
+    barrier = threading.Barrier(10)
+    events = [se.event("checkout.session.completed", se.session_object(order)) for _ in range(7)]
+    events += [se.event("charge.refunded", se.charge_object(order)) for _ in range(3)]
+
+    def deliver(evt):
+        client = app.test_client()
+        barrier.wait()
+        assert se.post(client, evt, WEBHOOK_SECRET).status_code == 200
+
+    threads = [threading.Thread(target=deliver, args=(evt,)) for evt in events]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert _state(app, order.id) == ("refunded", "refunded", 10)
 
 
 @pytest.mark.parametrize(
@@ -209,3 +238,41 @@ def test_unknown_and_unhandled_events_are_acknowledged(app, client, order):
         == "unknown_order"
     )
     assert _state(app, order.id)[:2] == ("pending", None)
+
+
+def test_a_won_dispute_does_not_undo_a_staff_revocation(app, client, order):
+    se.post(
+        client, se.event("checkout.session.completed", se.session_object(order)), WEBHOOK_SECRET
+    )
+    se.post(client, se.event("charge.dispute.created", se.dispute_object(order)), WEBHOOK_SECRET)
+    with app.app_context():
+        row = db.session.scalar(select(Enrollment))
+        row.status = "revoked"
+        db.session.commit()
+    se.post(
+        client,
+        se.event("charge.dispute.closed", se.dispute_object(order, status="won")),
+        WEBHOOK_SECRET,
+    )
+    assert _state(app, order.id)[:2] == ("paid", "revoked")
+
+
+def test_an_order_to_check_cannot_be_refunded_without_its_payment(app, order):
+    from lms.services import orders
+    from lms.services.errors import DomainError
+
+    with app.app_context():
+        row = db.session.get(Order, order.id)
+        row.status = "needs_review"
+        db.session.commit()
+        staff = factories.make_user(email="staff@example.org", role="instructor")
+        with pytest.raises(DomainError):
+            orders.refund_order(staff, order.id, "check", None)
+        assert db.session.get(Order, order.id).status == "needs_review"
+
+
+def test_a_mismatched_payment_keeps_its_payment_intent_for_a_refund(app, client, order):
+    cheap = se.event("checkout.session.completed", se.session_object(order, amount_total=100))
+    se.post(client, cheap, WEBHOOK_SECRET)
+    with app.app_context():
+        assert db.session.get(Order, order.id).payment_intent_id == f"pi_test_order{order.id}"

@@ -62,10 +62,28 @@ def price_for(course: Course, code: str | None) -> Price:
     return Price(course.price_cents, discount, coupon)
 
 
-def count_redemption(coupon_id: int) -> None:
-    """One more use, counted atomically when an order is paid (in the caller's transaction)."""
+def reserve(coupon_id: int) -> bool:
+    """Take one use of the coupon for a new order, atomically; False when none is left.
+
+    Uses are taken when checkout opens, so a capped coupon cannot be paid more times than its
+    cap however many buyers race; a replaced or failed order gives its use back (`release`).
+    """
+    result = db.session.execute(
+        update(Coupon)
+        .where(Coupon.id == coupon_id)
+        .where((Coupon.max_redemptions.is_(None)) | (Coupon.redemptions < Coupon.max_redemptions))
+        .values(redemptions=Coupon.redemptions + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def release(coupon_id: int) -> None:
     db.session.execute(
-        update(Coupon).where(Coupon.id == coupon_id).values(redemptions=Coupon.redemptions + 1)
+        update(Coupon)
+        .where(Coupon.id == coupon_id, Coupon.redemptions > 0)
+        .values(redemptions=Coupon.redemptions - 1)
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -251,6 +251,8 @@ def outline_for(course: Course, user: User | None, now: datetime | None = None) 
             module_state.lessons.append(state)
         if module.id in module_quizzes:
             module_state.quiz = quiz_state(module_quizzes[module.id], previous_done)
+            if enrolled and not staff and any(lesson.locked for lesson in module_state.lessons):
+                module_state.quiz.locked = True  # not before every lesson it covers is open
             previous_done = previous_done and module_state.quiz.passed
         modules.append(module_state)
     return Outline(course, modules, enrolled=enrolled, staff=staff, last_viewed=viewed)

@@ -45,6 +45,7 @@ HANDLED_EVENTS = [
     "charge.dispute.closed",
 ]
 PAYABLE = (OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.CANCELED, OrderStatus.FAILED)
+SESSION_REUSE = timedelta(hours=23)  # Stripe expires a Checkout Session after 24 hours
 NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -84,8 +85,10 @@ def start_checkout(
     if enrollment.is_enrolled(user.id, course.id):
         raise AlreadyEnrolled("already_enrolled")
     price = coupons.price_for(course, coupon_code)
-    order = _open_order(user, course, price)
-    if order.checkout_url and order.created_at > utcnow() - timedelta(hours=23):
+    order, replaced = _open_order(user, course, price)
+    if replaced:
+        payments.expire_checkout_session(replaced)  # the old price can no longer be paid
+    if order.checkout_url:
         return CheckoutStart(order.checkout_url, order)
     if price.amount_cents == 0:
         return CheckoutStart(None, _fulfil_free_order(order))
@@ -112,12 +115,14 @@ def start_checkout(
     return CheckoutStart(url, db.session.get(Order, order.id))
 
 
-def _open_order(user: User, course: Course, price: coupons.Price) -> Order:
+def _open_order(user: User, course: Course, price: coupons.Price) -> tuple[Order, str | None]:
     """The pending order of this student and course at this price, created if needed.
 
-    A pending order at another price (a coupon added or removed) is set aside as canceled.
+    A pending order at another price (a coupon added or removed), or too old to reuse its
+    checkout, is set aside as canceled; its checkout session id is returned to be expired.
     The partial unique index on pending orders settles double clicks.
     """
+    replaced = None
     with write_transaction():
         pending = db.session.scalar(
             select(Order).where(
@@ -130,11 +135,18 @@ def _open_order(user: User, course: Course, price: coupons.Price) -> Order:
             pending is not None
             and pending.amount_cents == price.amount_cents
             and pending.coupon_id == (price.coupon.id if price.coupon else None)
+            and pending.created_at > utcnow() - SESSION_REUSE
         ):
             db.session.commit()
-            return pending
+            return pending, None
         if pending is not None:
             pending.status = OrderStatus.CANCELED.value
+            replaced = pending.checkout_session_id
+            if pending.coupon_id:
+                coupons.release(pending.coupon_id)
+        if price.coupon is not None and not coupons.reserve(price.coupon.id):
+            db.session.rollback()
+            raise coupons.CouponRejected("used_up")
         order = Order(
             number=_new_number(),
             user_id=user.id,
@@ -163,14 +175,14 @@ def _open_order(user: User, course: Course, price: coupons.Price) -> Order:
             )
             if existing is None:
                 raise
-            return existing
-        return order
+            return existing, None
+        return order, replaced
 
 
 def _fulfil_free_order(order: Order) -> Order:
     """A coupon took the price to zero: no payment to wait for."""
     with write_transaction():
-        order = db.session.get(Order, order.id)
+        order = _lock_order(order.id)
         _mark_paid(order, payment_intent_id=None)
         db.session.commit()
     return order
@@ -186,8 +198,6 @@ def _mark_paid(order: Order, payment_intent_id: str | None) -> str:
     order.status = OrderStatus.PAID.value
     order.paid_at = utcnow()
     order.payment_intent_id = payment_intent_id or order.payment_intent_id
-    if order.coupon_id:
-        coupons.count_redemption(order.coupon_id)
     if order.user_id is not None:
         enrollment.set_status(
             order.user_id,
@@ -238,6 +248,7 @@ def _apply_paid_session(
             session.get("id"), order.number, session.get("amount_total"), session.get("currency"),
             (session.get("metadata") or {}).get("course_id"),
         )  # fmt: skip
+        order.payment_intent_id = order.payment_intent_id or session.get("payment_intent")
         if order.status in PAYABLE:
             order.status = OrderStatus.NEEDS_REVIEW.value
             order.note = "amount, currency or course did not match the checkout session"
@@ -251,25 +262,32 @@ def _apply_paid_session(
     return "processing"
 
 
+def _locked(query) -> Order | None:
+    """The order, locked for the rest of the transaction (FOR UPDATE on PostgreSQL; on SQLite
+    the write transaction already holds the lock) and re-read, so decisions see the latest state."""
+    return db.session.scalar(query.with_for_update().execution_options(populate_existing=True))
+
+
+def _lock_order(order_id: int) -> Order | None:
+    return _locked(select(Order).where(Order.id == order_id)) if 0 < order_id < 2**31 else None
+
+
 def _order_for_session(session: dict[str, Any]) -> Order | None:
-    order = db.session.scalar(select(Order).where(Order.checkout_session_id == session.get("id")))
-    if order is None and str(session.get("client_reference_id", "")).isdigit():
-        order = db.session.get(Order, int(session["client_reference_id"]))
+    order = _locked(select(Order).where(Order.checkout_session_id == str(session.get("id"))))
+    reference = str(session.get("client_reference_id") or "")
+    if order is None and reference.isdigit():
+        order = _lock_order(int(reference))
     return order
 
 
 def _order_for_charge(charge: dict[str, Any]) -> Order | None:
-    order_id = (charge.get("metadata") or {}).get("order_id")
-    if order_id and str(order_id).isdigit():
-        found = db.session.get(Order, int(order_id))
+    order_id = str((charge.get("metadata") or {}).get("order_id") or "")
+    if order_id.isdigit():
+        found = _lock_order(int(order_id))
         if found is not None:
             return found
     intent = charge.get("payment_intent")
-    return (
-        db.session.scalar(select(Order).where(Order.payment_intent_id == intent))
-        if intent
-        else None
-    )
+    return _locked(select(Order).where(Order.payment_intent_id == str(intent))) if intent else None
 
 
 def _refund(order: Order) -> str:
@@ -297,29 +315,32 @@ def _refund(order: Order) -> str:
     return "refunded"
 
 
+def _bought_with(order: Order):
+    """The enrollment this order paid for, if it is still the one in force."""
+    if order.user_id is None:
+        return None
+    current = enrollment.find(order.user_id, order.course_id)
+    if (
+        current is not None
+        and current.order_id == order.id
+        and current.source == EnrollmentSource.PURCHASE
+    ):
+        return current
+    return None
+
+
 def _dispute(order: Order, dispute: dict[str, Any], opened: bool) -> str:
+    bought = _bought_with(order)
     if opened:
         if order.status != OrderStatus.REFUNDED:
             order.status = OrderStatus.DISPUTED.value
-            if order.user_id is not None:
-                enrollment.set_status(
-                    order.user_id,
-                    order.course_id,
-                    EnrollmentStatus.SUSPENDED,
-                    EnrollmentSource.PURCHASE,
-                    order.id,
-                )
+            if bought is not None and bought.status == EnrollmentStatus.ACTIVE:
+                bought.status = EnrollmentStatus.SUSPENDED.value
         return "suspended"
     if dispute.get("status") == "won" and order.status == OrderStatus.DISPUTED:
         order.status = OrderStatus.PAID.value
-        if order.user_id is not None:
-            enrollment.set_status(
-                order.user_id,
-                order.course_id,
-                EnrollmentStatus.ACTIVE,
-                EnrollmentSource.PURCHASE,
-                order.id,
-            )
+        if bought is not None and bought.status == EnrollmentStatus.SUSPENDED:
+            bought.status = EnrollmentStatus.ACTIVE.value  # never undoes a staff revocation
         return "reinstated"
     if dispute.get("status") == "lost":
         return _refund(order)
@@ -336,6 +357,8 @@ def _dispatch(event: dict[str, Any]) -> tuple[str, Order | None]:
         if kind == "checkout.session.async_payment_failed":
             if order.status in (OrderStatus.PENDING, OrderStatus.PROCESSING):
                 order.status = OrderStatus.FAILED.value
+                if order.coupon_id:
+                    coupons.release(order.coupon_id)
             return "failed", order
         delayed = kind == "checkout.session.async_payment_succeeded"
         return _apply_paid_session(order, obj, delayed_success=delayed), order
@@ -411,11 +434,13 @@ def refund_order(actor: User, order_id: int, reason: str, ip: str | None) -> Ord
     if order.status not in (OrderStatus.PAID, OrderStatus.DISPUTED, OrderStatus.NEEDS_REVIEW):
         raise DomainError("not_refundable")
     payment_intent = order.payment_intent_id
+    if order.amount_cents > 0 and not payment_intent:
+        raise DomainError("no_payment_to_refund")
     db.session.commit()  # end the read transaction before calling Stripe
     if payment_intent:
         payments.refund_payment(payment_intent, order.id)
     with write_transaction():
-        order = db.session.get(Order, order_id)
+        order = _lock_order(order_id)
         _refund(order)
         audit.record(
             "order.refund",

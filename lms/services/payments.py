@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,8 @@ from flask import current_app, url_for
 from lms.extensions import db
 from lms.services import test_mode_store
 from lms.services.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 
 class InvalidWebhook(DomainError):
@@ -128,6 +131,21 @@ def create_checkout_session(request: CheckoutRequest) -> tuple[str, str]:
     except stripe.StripeError as error:
         raise PaymentProviderError(str(error)) from error
     return session.id, session.url
+
+
+def expire_checkout_session(session_id: str) -> None:
+    """Close a checkout that was replaced, so it can no longer be paid. Best effort: logged."""
+    if is_test_mode():
+        session = test_mode_store.get(session_id)
+        if session and session["status"] == "open":
+            session["status"] = "expired"
+            test_mode_store.save(session)
+            db.session.commit()
+        return
+    try:
+        _client().v1.checkout.sessions.expire(session_id)
+    except stripe.StripeError as error:
+        log.warning("could not expire checkout session %s: %s", session_id, error)
 
 
 def retrieve_checkout_session(session_id: str) -> dict[str, Any] | None:

@@ -160,3 +160,9 @@ def correct_answers(question: Question) -> list[str]:
     if question.kind == QuestionKind.TRUE_FALSE:
         return ["true" if question.answer_true else "false"]
     return [choice.text for choice in question.choices if choice.is_correct]
+
+
+def may_reveal_answers(quiz: Quiz, attempt: QuizAttempt, attempts_used: int) -> bool:
+    """Right answers and explanations: once passed, once no attempt is left, or when attempts
+    are unlimited (a practice quiz). Otherwise they would hand out the next attempt's answers."""
+    return attempt.passed or quiz.max_attempts == 0 or attempts_left(quiz, attempts_used) == 0

@@ -40,3 +40,10 @@ def embed_url(url: str | None) -> str | None:
 def reading_minutes(markdown_text: str) -> int:
     """About 200 words a minute, at least one."""
     return max(1, round(len(markdown_text.split()) / 200))
+
+
+def external_link(url: str | None) -> str | None:
+    """A video URL to link to when it cannot be embedded: web addresses only."""
+    if url and urlsplit(url.strip()).scheme in ("http", "https"):
+        return url.strip()
+    return None

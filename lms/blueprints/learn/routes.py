@@ -80,6 +80,7 @@ def lesson(slug: str, lesson_slug: str):
         previous=previous,
         following=following,
         video_url=video.embed_url(found.video_url),
+        video_link=video.external_link(found.video_url),
         body=body,
         minutes=found.minutes or video.reading_minutes(body),
         attachments=learning.attachments_of(found.id)
@@ -105,7 +106,7 @@ def mark_done(slug: str, lesson_slug: str):
     return redirect(url_for("learn.lesson", slug=slug, lesson_slug=target.slug))
 
 
-@bp.get("/<slug>/<lesson_slug>/files/<int:attachment_id>")
+@bp.get("/<slug>/<lesson_slug>/files/<id:attachment_id>")
 @login_required
 def attachment(slug: str, lesson_slug: str, attachment_id: int):
     course = _course_or_404(slug)
@@ -138,7 +139,7 @@ def _quiz_access(slug: str, quiz_id: int):
     return course, quiz, outline
 
 
-@bp.route("/<slug>/quiz/<int:quiz_id>", methods=["GET", "POST"])
+@bp.route("/<slug>/quiz/<id:quiz_id>", methods=["GET", "POST"])
 @login_required
 def quiz(slug: str, quiz_id: int):
     course, found, outline = _quiz_access(slug, quiz_id)
@@ -153,6 +154,7 @@ def quiz(slug: str, quiz_id: int):
         }
         try:
             submitted = request.form.get("attempt", type=int) or 0
+            submitted = submitted if 0 < submitted < 10_000 else 0
             attempt = quizzes.submit(current_user.id, found, submitted, answers)
         except quizzes.NoAttemptsLeft:
             flash(_("No attempts left for this quiz."), "error")
@@ -174,7 +176,7 @@ def quiz(slug: str, quiz_id: int):
     )
 
 
-@bp.get("/<slug>/quiz/<int:quiz_id>/attempts/<int:number>")
+@bp.get("/<slug>/quiz/<id:quiz_id>/attempts/<id:number>")
 @login_required
 def quiz_result(slug: str, quiz_id: int, number: int):
     course, found, outline = _quiz_access(slug, quiz_id)
@@ -189,6 +191,7 @@ def quiz_result(slug: str, quiz_id: int, number: int):
         outline=outline,
         attempt=attempt,
         left=quizzes.attempts_left(found, len(attempts)),
+        reveal=quizzes.may_reveal_answers(found, attempt, len(attempts)),
         choice_texts=quizzes.choice_texts(found),
         correct_answers=quizzes.correct_answers,
     )

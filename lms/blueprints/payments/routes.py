@@ -80,7 +80,11 @@ def enroll_free(slug: str):
 @bp.get("/checkout/success")
 @login_required
 def checkout_success():
-    order = orders.fulfill_checkout(request.args.get("session_id", ""), current_user.id)
+    try:
+        order = orders.fulfill_checkout(request.args.get("session_id", ""), current_user.id)
+    except payments.PaymentProviderError:
+        log.warning("could not confirm a checkout with Stripe", exc_info=True)
+        return render_template("payments/confirming.html"), 503
     if order is None:
         return render_template("payments/not_found.html"), 404
     return render_template("payments/success.html", order=order)

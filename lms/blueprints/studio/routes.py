@@ -43,7 +43,7 @@ def order_list():
     )
 
 
-@bp.post("/orders/<int:order_id>/refund")
+@bp.post("/orders/<id:order_id>/refund")
 def refund(order_id: int):
     form = forms.RefundForm()
     if not form.validate_on_submit():
@@ -92,7 +92,7 @@ def students(slug: str):
     )
 
 
-@bp.post("/enrollments/<int:enrollment_id>/revoke")
+@bp.post("/enrollments/<id:enrollment_id>/revoke")
 def revoke(enrollment_id: int):
     form = forms.RevokeForm()
     slug = request.form.get("course", "")
