@@ -141,3 +141,12 @@ def create_coupon(code, percent, amount, course_slug, expires, max_redemptions) 
     except DomainError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Coupon {coupon.code} created.")
+
+
+@lms_cli.command("close-expired-attempts")
+def close_expired_attempts() -> None:
+    """Close exam attempts left open past their deadline (run it from cron every few minutes)."""
+    from lms.services import exams
+
+    closed = exams.close_expired_attempts()
+    click.echo(f"{closed} attempt{'s' if closed != 1 else ''} closed")

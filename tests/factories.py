@@ -9,6 +9,10 @@ from lms.models import (
     Choice,
     Course,
     Enrollment,
+    Exam,
+    ExamCategory,
+    ExamChoice,
+    ExamQuestion,
     Lesson,
     Module,
     Order,
@@ -159,3 +163,38 @@ def right_answers(quiz: Quiz) -> dict[str, list[str]]:
         else:
             data[key] = ["Forfettàrio."]
     return data
+
+
+def make_exam(
+    course: Course, categories: int = 3, per_category: int = 4, draw: int = 2, **overrides
+) -> Exam:
+    """An exam whose questions are single choice; the right option's text starts with 'Giusta'."""
+    values = {
+        "title": "Esame etico",
+        "questions_per_attempt": categories * draw,
+        "time_limit_minutes": 30,
+        "pass_percent": 80,
+        "max_attempts": 2,
+        "cooldown_hours": 24,
+        "grace_seconds": 30,
+        "code_of_ethics_md": "Art. 1 — Riservatezza.",
+        "pledge_text": "Mi impegno a rispettare il codice.",
+    }
+    values.update(overrides)
+    exam = Exam(course_id=course.id, **values)
+    for c in range(categories):
+        category = ExamCategory(key=f"cat{c}", title=f"Categoria {c}", draw=draw, position=c)
+        for q in range(per_category):
+            question = ExamQuestion(
+                kind="single", prompt=f"Domanda {c}.{q}", explanation="Spiegazione segreta"
+            )
+            question.choices = [
+                ExamChoice(position=0, text=f"Giusta {c}.{q}", is_correct=True),
+                ExamChoice(position=1, text=f"Sbagliata A {c}.{q}", is_correct=False),
+                ExamChoice(position=2, text=f"Sbagliata B {c}.{q}", is_correct=False),
+            ]
+            category.questions.append(question)
+        exam.categories.append(category)
+    db.session.add(exam)
+    db.session.commit()
+    return exam

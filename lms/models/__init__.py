@@ -9,6 +9,17 @@ from lms.models.courses import (
     Lesson,
     Module,
 )
+from lms.models.exams import (
+    AttemptState,
+    Exam,
+    ExamAnswer,
+    ExamAttempt,
+    ExamCategory,
+    ExamChoice,
+    ExamGrant,
+    ExamPledge,
+    ExamQuestion,
+)
 from lms.models.learning import (
     Attachment,
     Choice,
@@ -25,6 +36,15 @@ from lms.models.users import LoginSession, Role, TokenPurpose, User, UserToken
 
 __all__ = [
     "Attachment",
+    "AttemptState",
+    "Exam",
+    "ExamAnswer",
+    "ExamAttempt",
+    "ExamCategory",
+    "ExamChoice",
+    "ExamGrant",
+    "ExamPledge",
+    "ExamQuestion",
     "AuditEntry",
     "Choice",
     "Coupon",
