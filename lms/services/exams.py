@@ -406,3 +406,17 @@ def grant_extra_attempt(
         reason=reason,
     )
     db.session.commit()
+
+
+def attempt_for(public_id: str, user_id: int) -> ExamAttempt | None:
+    found = db.session.scalar(select(ExamAttempt).where(ExamAttempt.public_id == public_id))
+    return found if found is not None and found.user_id == user_id else None
+
+
+def close_if_expired(public_id: str, user_id: int) -> bool:
+    """Close the attempt now if its deadline and grace have passed (on next access)."""
+    with write_transaction():
+        attempt = _attempt_of(public_id, user_id)
+        closed = _close_if_expired(attempt, utcnow())
+        db.session.commit()
+        return closed
