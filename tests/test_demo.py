@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lms.extensions import db
-from lms.models import Course, Enrollment, Lesson, Module, Quiz, User
+from lms.models import Course, Enrollment, Exam, Lesson, Module, Quiz, User
 from lms.services import demo
 from tests.conftest import login
 
@@ -62,6 +62,14 @@ def test_demo_course_has_substance(app):
                     assert len(right) >= 2, question.prompt
                 if question.kind == "text":
                     assert question.accepted, question.prompt
+        exam = db.session.scalar(select(Exam).where(Exam.course_id == course.id))
+        assert (
+            len(exam.categories) >= 6
+            and sum(c.draw for c in exam.categories) == exam.questions_per_attempt
+        )
+        assert sum(len(c.questions) for c in exam.categories) >= 40
+        assert all(len(c.questions) >= 2 * c.draw for c in exam.categories)
+        assert "Art." in exam.code_of_ethics_md and exam.pledge_text
 
 
 def test_demo_logins_work(app, client):

@@ -17,6 +17,10 @@ from lms.models import (
     Course,
     Enrollment,
     EnrollmentSource,
+    Exam,
+    ExamCategory,
+    ExamChoice,
+    ExamQuestion,
     Lesson,
     Module,
     Question,
@@ -93,7 +97,47 @@ def load_course(folder: Path) -> tuple[Course, bool]:
                     tomllib.loads(quiz_file.read_text(encoding="utf-8")), course, module
                 )
             )
+    exam_file = folder / "exam.toml"
+    if exam_file.exists():
+        db.session.add(
+            exam_from_manifest(tomllib.loads(exam_file.read_text(encoding="utf-8")), course, folder)
+        )
     return course, True
+
+
+def exam_from_manifest(data: dict, course: Course, folder: Path) -> Exam:
+    """The certification exam described as in `exam.toml`, with its bank by category."""
+    exam = Exam(
+        course_id=course.id,
+        title=data["title"],
+        questions_per_attempt=data["questions_per_attempt"],
+        time_limit_minutes=data["time_limit_minutes"],
+        pass_percent=data["pass_percent"],
+        max_attempts=data["max_attempts"],
+        cooldown_hours=data["cooldown_hours"],
+        grace_seconds=data.get("grace_seconds", 30),
+        code_of_ethics_md=(folder / data["code_of_ethics_file"]).read_text(encoding="utf-8"),
+        pledge_text=data["pledge"].strip(),
+    )
+    categories = {}
+    for position, item in enumerate(data["categories"]):
+        categories[item["key"]] = ExamCategory(
+            key=item["key"], title=item["title"], draw=item["draw"], position=position
+        )
+        exam.categories.append(categories[item["key"]])
+    for item in data["questions"]:
+        question = ExamQuestion(
+            kind=QuestionKind(item["kind"]).value,
+            prompt=item["prompt"],
+            explanation=item.get("explanation", ""),
+            answer_true=item.get("answer"),
+        )
+        for position, choice in enumerate(item.get("choices", [])):
+            question.choices.append(
+                ExamChoice(position=position, text=choice["text"], is_correct=choice["correct"])
+            )
+        categories[item["category"]].questions.append(question)
+    return exam
 
 
 def quiz_from_manifest(data: dict, course: Course, module: Module) -> Quiz:

@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 from lms.blueprints.auth.forms import EmptyForm
 from lms.extensions import talisman
 from lms.security import CONTENT_SECURITY_POLICY
-from lms.services import learning, quizzes, video
+from lms.services import exams, learning, quizzes, video
 
 bp = Blueprint("learn", __name__, url_prefix="/learn")
 
@@ -43,7 +43,9 @@ def course_home(slug: str):
     outline = learning.outline_for(course, current_user)
     if not (outline.enrolled or outline.staff):
         return redirect(url_for("catalog.course", slug=slug))
-    return render_template("learn/course_home.html", outline=outline, course=course)
+    return render_template(
+        "learn/course_home.html", outline=outline, course=course, exam=exams.exam_for(course.id)
+    )
 
 
 def _lesson_or_404(course, lesson_slug: str):
