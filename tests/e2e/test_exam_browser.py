@@ -32,9 +32,9 @@ def test_exam_autosaves_and_resumes(live_server, browser, tmp_path):
     clock = page.locator(".countdown").inner_text()
     assert clock.startswith(("30:", "29:"))
 
-    radios = page.locator("fieldset.question").nth(0).locator("input[type=radio]")
+    radios = page.locator(".question fieldset").nth(0).locator("input[type=radio]")
     radios.nth(1).check()
-    page.locator("fieldset.question").nth(1).locator("input[type=radio]").nth(0).check()
+    page.locator(".question fieldset").nth(1).locator("input[type=radio]").nth(0).check()
     # (wait_for_function would need eval, which the page's CSP rightly forbids)
     expect(page.locator(".save-status")).to_have_text("Salvato")
     with app.app_context():
@@ -42,8 +42,12 @@ def test_exam_autosaves_and_resumes(live_server, browser, tmp_path):
 
     page.reload()  # a closed tab, a crash: the same attempt comes back with its answers
     page.wait_for_selector(".exam-form")
-    assert page.locator("fieldset.question").nth(0).locator("input[type=radio]").nth(1).is_checked()
-    assert page.locator("fieldset.question").nth(1).locator("input[type=radio]").nth(0).is_checked()
+    assert (
+        page.locator(".question fieldset").nth(0).locator("input[type=radio]").nth(1).is_checked()
+    )
+    assert (
+        page.locator(".question fieldset").nth(1).locator("input[type=radio]").nth(0).is_checked()
+    )
     page.click("text=Consegna l'esame")
     page.wait_for_selector("text=Per argomento")
     page.screenshot(path=str(tmp_path / "exam-result.png"))
