@@ -120,7 +120,8 @@ def attempt(slug: str, public_id: str):
 @bp.post("/<public_id>/answer")
 @login_required
 def answer(slug: str, public_id: str):
-    _context(slug)
+    """The autosave endpoint: hit for every click of every candidate, so it only does what the
+    save needs (the service checks the attempt is this user's and still open)."""
     data = request.get_json(silent=True) or {}
     selected = data.get("selected")
     sequence = data.get("sequence")
