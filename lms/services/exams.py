@@ -420,3 +420,102 @@ def close_if_expired(public_id: str, user_id: int) -> bool:
         closed = _close_if_expired(attempt, utcnow())
         db.session.commit()
         return closed
+
+
+SETTINGS = ("time_limit_minutes", "pass_percent", "max_attempts", "cooldown_hours", "grace_seconds")
+
+
+def exam_with_bank(course_id: int) -> Exam | None:
+    return db.session.scalar(
+        select(Exam)
+        .where(Exam.course_id == course_id)
+        .options(selectinload(Exam.categories).selectinload(ExamCategory.questions))
+    )
+
+
+@write_transaction()
+def update_settings(
+    actor: User, exam_id: int, values: dict[str, int], draws: dict[int, int], ip: str | None
+) -> Exam:
+    """Change the exam's rules; each category can draw at most its active questions."""
+    exam = db.session.get(Exam, exam_id)
+    categories = {category.id: category for category in exam.categories}
+    for category_id, draw in draws.items():
+        category = categories[category_id]
+        if draw > sum(question.is_active for question in category.questions):
+            raise ExamRefused(f"draw_too_high:{category_id}")
+    before = {name: getattr(exam, name) for name in SETTINGS}
+    for name in SETTINGS:
+        setattr(exam, name, values[name])
+    for category_id, draw in draws.items():
+        categories[category_id].draw = draw
+    exam.questions_per_attempt = sum(category.draw for category in exam.categories)
+    audit.record(
+        "exam.settings",
+        actor_id=actor.id,
+        target=exam,
+        ip=ip,
+        before=before,
+        after=values,
+        draws=draws,
+    )
+    db.session.commit()
+    return exam
+
+
+def all_attempts(exam_id: int) -> list[tuple[ExamAttempt, User]]:
+    rows = db.session.execute(
+        select(ExamAttempt, User)
+        .join(User, User.id == ExamAttempt.user_id)
+        .where(ExamAttempt.exam_id == exam_id)
+        .order_by(ExamAttempt.started_at.desc())
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+@dataclass(frozen=True)
+class ReviewedAnswer:
+    category: str
+    prompt: str
+    given: list[str]
+    right: list[str]
+    correct: bool
+
+
+def review(attempt_id: int) -> tuple[ExamAttempt, User, list[ReviewedAnswer]] | None:
+    """Each answer of an attempt beside the right one, for the instructor."""
+    attempt = db.session.get(ExamAttempt, attempt_id)
+    if attempt is None:
+        return None
+    answers = {
+        answer.question_token: answer.selected
+        for answer in db.session.scalars(
+            select(ExamAnswer).where(ExamAnswer.attempt_id == attempt.id)
+        )
+    }
+    reviewed = []
+    for item in attempt.layout:
+        question = db.session.get(ExamQuestion, item["question_id"])
+        texts = {choice.id: choice.text for choice in question.choices}
+        by_token = {option["token"]: texts[option["choice_id"]] for option in item["options"]}
+        given_tokens = answers.get(item["token"], [])
+        if question.kind == "true_false":
+            given = given_tokens
+            right = ["true" if question.answer_true else "false"]
+        else:
+            given = [by_token.get(token, "?") for token in given_tokens]
+            right = [choice.text for choice in question.choices if choice.is_correct]
+        reviewed.append(
+            ReviewedAnswer(
+                question.category.title,
+                question.prompt,
+                given,
+                right,
+                _is_right(question, item, given_tokens),
+            )
+        )
+    return attempt, db.session.get(User, attempt.user_id), reviewed
+
+
+def course_ids_with_exam() -> set[int]:
+    return set(db.session.scalars(select(Exam.course_id)))

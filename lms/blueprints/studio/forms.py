@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import EmailField, IntegerField, StringField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
 
 
 def _reason() -> StringField:
@@ -37,3 +37,50 @@ class ManualEnrollmentForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     reason = _reason()
+
+
+class GrantAttemptForm(FlaskForm):
+    email = EmailField(
+        _l("Student's email"),
+        validators=[
+            DataRequired(message=_l("Enter the student's email address.")),
+            Email(
+                message=_l("Enter a valid email address, like name@example.com."),
+                check_deliverability=False,
+            ),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+    reason = _reason()
+
+
+def exam_settings_form(exam) -> FlaskForm:
+    """The settings form, with one 'questions drawn' field per category of this exam's bank."""
+
+    class ExamSettingsForm(FlaskForm):
+        time_limit_minutes = IntegerField(
+            _l("Time limit (minutes)"), validators=[InputRequired(), NumberRange(1, 600)]
+        )
+        pass_percent = IntegerField(
+            _l("Pass mark (%)"), validators=[InputRequired(), NumberRange(1, 100)]
+        )
+        max_attempts = IntegerField(
+            _l("Attempts allowed"), validators=[InputRequired(), NumberRange(1, 50)]
+        )
+        cooldown_hours = IntegerField(
+            _l("Hours between attempts"), validators=[InputRequired(), NumberRange(0, 2000)]
+        )
+        grace_seconds = IntegerField(
+            _l("Grace after the deadline (seconds)"),
+            validators=[InputRequired(), NumberRange(0, 600)],
+        )
+
+    for category in exam.categories:
+        active = sum(question.is_active for question in category.questions)
+        field = IntegerField(
+            _l("Questions drawn from “%(title)s” (of %(num)d)", title=category.title, num=active),
+            validators=[InputRequired(), NumberRange(0, active)],
+            default=category.draw,
+        )
+        setattr(ExamSettingsForm, f"draw_{category.id}", field)
+    return ExamSettingsForm(obj=exam)

@@ -9,7 +9,7 @@ from flask_login import current_user
 from lms.blueprints.studio import forms
 from lms.extensions import client_ip
 from lms.models import OrderStatus
-from lms.services import accounts, catalog, enrollment, orders, payments
+from lms.services import accounts, catalog, enrollment, exams, orders, payments
 from lms.services.errors import DomainError
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
@@ -109,4 +109,61 @@ def revoke(enrollment_id: int):
 
 @bp.context_processor
 def studio_courses():
-    return {"studio_courses": catalog.all_courses()}
+    return {
+        "studio_courses": catalog.all_courses(),
+        "studio_exam_courses": exams.course_ids_with_exam(),
+    }
+
+
+def _exam_or_404(slug: str):
+    course = catalog.course_with_syllabus(slug, include_drafts=True)
+    exam = exams.exam_with_bank(course.id) if course else None
+    if exam is None:
+        abort(404)
+    return course, exam
+
+
+@bp.route("/courses/<slug>/exam", methods=["GET", "POST"])
+def exam_settings(slug: str):
+    course, exam = _exam_or_404(slug)
+    form = forms.exam_settings_form(exam)
+    if form.validate_on_submit():
+        values = {name: form[name].data for name in exams.SETTINGS}
+        draws = {category.id: form[f"draw_{category.id}"].data for category in exam.categories}
+        exams.update_settings(current_user, exam.id, values, draws, client_ip())
+        flash(_("Exam settings saved."), "success")
+        return redirect(url_for("studio.exam_settings", slug=slug))
+    return render_template(
+        "studio/exam.html",
+        course=course,
+        exam=exam,
+        form=form,
+        grant_form=forms.GrantAttemptForm(formdata=None),
+        attempts=exams.all_attempts(exam.id),
+    )
+
+
+@bp.post("/courses/<slug>/exam/grant")
+def exam_grant(slug: str):
+    course, exam = _exam_or_404(slug)
+    form = forms.GrantAttemptForm()
+    student = (
+        accounts.find_user_by_email(form.email.data or "") if form.validate_on_submit() else None
+    )
+    if student is None:
+        flash(_("Write the email of a student and the reason."), "error")
+    else:
+        exams.grant_extra_attempt(current_user, exam, student.id, form.reason.data, client_ip())
+        flash(_("%(name)s has one more attempt.", name=student.name), "success")
+    return redirect(url_for("studio.exam_settings", slug=course.slug))
+
+
+@bp.get("/exam-attempts/<id:attempt_id>")
+def exam_attempt(attempt_id: int):
+    found = exams.review(attempt_id)
+    if found is None:
+        abort(404)
+    attempt, student, answers = found
+    return render_template(
+        "studio/exam_attempt.html", attempt=attempt, student=student, answers=answers
+    )
