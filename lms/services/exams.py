@@ -290,6 +290,11 @@ def submit(public_id: str, user_id: int) -> ExamAttempt:
         return attempt
 
 
+def _saved_answers(attempt_id: int) -> dict[str, list[str]]:
+    rows = db.session.scalars(select(ExamAnswer).where(ExamAnswer.attempt_id == attempt_id))
+    return {answer.question_token: answer.selected for answer in rows}
+
+
 def _is_right(question: ExamQuestion, item: dict[str, Any], selected: list[str]) -> bool:
     if question.kind == "true_false":
         return selected == ["true" if question.answer_true else "false"]
@@ -299,12 +304,7 @@ def _is_right(question: ExamQuestion, item: dict[str, Any], selected: list[str])
 
 
 def _grade_and_close(attempt: ExamAttempt, exam: Exam, state: AttemptState, now: datetime) -> None:
-    answers = {
-        answer.question_token: answer.selected
-        for answer in db.session.scalars(
-            select(ExamAnswer).where(ExamAnswer.attempt_id == attempt.id)
-        )
-    }
+    answers = _saved_answers(attempt.id)
     questions = {
         question.id: question
         for question in db.session.scalars(
@@ -348,12 +348,7 @@ def shown_questions(attempt: ExamAttempt) -> list[ShownQuestion]:
             .options(selectinload(ExamQuestion.choices))
         )
     }
-    answers = {
-        answer.question_token: answer.selected
-        for answer in db.session.scalars(
-            select(ExamAnswer).where(ExamAnswer.attempt_id == attempt.id)
-        )
-    }
+    answers = _saved_answers(attempt.id)
     shown = []
     for item in attempt.layout:
         question = questions[item["question_id"]]
@@ -487,12 +482,7 @@ def review(attempt_id: int) -> tuple[ExamAttempt, User, list[ReviewedAnswer]] | 
     attempt = db.session.get(ExamAttempt, attempt_id)
     if attempt is None:
         return None
-    answers = {
-        answer.question_token: answer.selected
-        for answer in db.session.scalars(
-            select(ExamAnswer).where(ExamAnswer.attempt_id == attempt.id)
-        )
-    }
+    answers = _saved_answers(attempt.id)
     reviewed = []
     for item in attempt.layout:
         question = db.session.get(ExamQuestion, item["question_id"])

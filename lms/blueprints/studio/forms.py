@@ -20,7 +20,9 @@ class RefundForm(FlaskForm):
     reason = _reason()
 
 
-class ManualEnrollmentForm(FlaskForm):
+class StudentReasonForm(FlaskForm):
+    """A student, named by email, and the reason for what is done to them (audited)."""
+
     email = EmailField(
         _l("Student's email"),
         validators=[
@@ -33,25 +35,18 @@ class ManualEnrollmentForm(FlaskForm):
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
     reason = _reason()
+
+
+class ManualEnrollmentForm(StudentReasonForm):
+    pass
 
 
 class RevokeForm(FlaskForm):
     reason = _reason()
 
 
-class GrantAttemptForm(FlaskForm):
-    email = EmailField(
-        _l("Student's email"),
-        validators=[
-            DataRequired(message=_l("Enter the student's email address.")),
-            Email(
-                message=_l("Enter a valid email address, like name@example.com."),
-                check_deliverability=False,
-            ),
-        ],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
-    )
-    reason = _reason()
+class GrantAttemptForm(StudentReasonForm):
+    pass
 
 
 def exam_settings_form(exam) -> FlaskForm:
