@@ -108,3 +108,31 @@ def test_attempt_page_autosave_and_result(app, candidate):
     result = candidate.get(done.headers["Location"]).get_data(as_text=True)
     assert "Tentativo 1: 100%" in result and "Complimenti" in result and "Categoria 0" in result
     assert "già superato" in candidate.get("/learn/corso/exam/").get_data(as_text=True)
+
+
+def test_a_refunded_student_is_told_why_the_exam_is_closed(app, candidate):
+    with app.app_context():
+        from lms.models import Enrollment
+
+        db.session.scalar(select(Enrollment)).status = "refunded"
+        db.session.commit()
+    response = candidate.get("/learn/corso/exam/")
+    assert response.status_code == 403
+    assert "accesso a questo corso non è attivo" in response.get_data(as_text=True)
+
+
+def test_answers_follow_the_candidate_to_a_new_session(app, candidate):
+    candidate.post("/learn/corso/lezione-1-1/done")
+    candidate.post("/learn/corso/exam/pledge", data={"accept": "y"})
+    location = candidate.post("/learn/corso/exam/start").headers["Location"]
+    with app.app_context():
+        attempt = db.session.scalar(select(ExamAttempt))
+        token, option = attempt.layout[0]["token"], attempt.layout[0]["options"][2]["token"]
+    candidate.post(
+        location + "/answer", json={"question": token, "selected": [option], "sequence": 7}
+    )
+    laptop = app.test_client()  # another device, a fresh login
+    login(laptop, "candidata@example.org")
+    page = laptop.post("/learn/corso/exam/start").headers["Location"]
+    assert page == location
+    assert f'value="{option}" checked' in laptop.get(page).get_data(as_text=True)

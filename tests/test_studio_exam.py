@@ -109,3 +109,40 @@ def test_extra_attempt_and_attempt_review(app, studio):
             select(AuditEntry).where(AuditEntry.action == "exam.grant_attempt")
         )
         assert entry.details["reason"] == "Connessione caduta"
+
+
+def test_question_bank_shows_answers_and_takes_questions_out_of_draws(app, studio):
+    client, ids = studio
+    page = client.get("/studio/courses/corso/exam/bank").get_data(as_text=True)
+    assert "Categoria 0" in page and "Giusta 0.0" in page and "Spiegazione segreta" in page
+    with app.app_context():
+        from lms.models import ExamQuestion
+
+        questions = db.session.scalars(
+            select(ExamQuestion)
+            .where(ExamQuestion.category_id == ids["categories"][0])
+            .order_by(ExamQuestion.id)
+        ).all()
+        question_ids = [q.id for q in questions]
+    client.post(f"/studio/courses/corso/exam/bank/{question_ids[0]}", data={"active": "0"})
+    client.post(f"/studio/courses/corso/exam/bank/{question_ids[1]}", data={"active": "0"})
+    refused = client.post(
+        f"/studio/courses/corso/exam/bank/{question_ids[2]}", data={"active": "0"}
+    )
+    assert refused.status_code == 302  # a quota of 2 needs 2 active questions
+    with app.app_context():
+        from lms.models import ExamQuestion
+
+        active = [db.session.get(ExamQuestion, qid).is_active for qid in question_ids]
+        assert active == [False, False, True, True]
+        student, exam = db.session.get(User, ids["student"]), db.session.get(Exam, ids["exam"])
+        layout = exams.draw_layout(exam)
+        assert not {item["question_id"] for item in layout} & set(question_ids[:2])
+        assert db.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "exam.question_active")
+        )
+        assert student is not None
+    assert (
+        client.post("/studio/courses/corso/exam/bank/999999", data={"active": "0"}).status_code
+        == 404
+    )

@@ -509,3 +509,20 @@ def review(attempt_id: int) -> tuple[ExamAttempt, User, list[ReviewedAnswer]] | 
 
 def course_ids_with_exam() -> set[int]:
     return set(db.session.scalars(select(Exam.course_id)))
+
+
+@write_transaction()
+def set_question_active(
+    actor: User, exam_id: int, question_id: int, active: bool, ip: str | None
+) -> None:
+    """Take a question out of future draws (or back in); a category keeps enough for its quota."""
+    question = db.session.get(ExamQuestion, question_id)
+    if question is None or question.category.exam_id != exam_id:
+        raise ExamRefused("not_found")
+    if not active:
+        remaining = sum(q.is_active for q in question.category.questions if q.id != question.id)
+        if remaining < question.category.draw:
+            raise ExamRefused("quota")
+    question.is_active = active
+    audit.record("exam.question_active", actor_id=actor.id, target=question, ip=ip, active=active)
+    db.session.commit()

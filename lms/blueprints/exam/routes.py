@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -36,7 +46,7 @@ def _context(slug: str):
         abort(404)
     outline = learning.outline_for(course, current_user)
     if not outline.enrolled:
-        abort(403)
+        abort(make_response(render_template("exam/not_enrolled.html", course=course), 403))
     return course, exam, outline
 
 

@@ -79,3 +79,7 @@ def exam_settings_form(exam) -> FlaskForm:
         )
         setattr(ExamSettingsForm, f"draw_{category.id}", field)
     return ExamSettingsForm(obj=exam)
+
+
+class EmptyForm(FlaskForm):
+    """Only the CSRF token, for buttons that POST."""

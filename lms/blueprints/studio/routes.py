@@ -167,3 +167,29 @@ def exam_attempt(attempt_id: int):
     return render_template(
         "studio/exam_attempt.html", attempt=attempt, student=student, answers=answers
     )
+
+
+@bp.get("/courses/<slug>/exam/bank")
+def exam_bank(slug: str):
+    course, exam = _exam_or_404(slug)
+    return render_template(
+        "studio/exam_bank.html", course=course, exam=exam, form=forms.EmptyForm()
+    )
+
+
+@bp.post("/courses/<slug>/exam/bank/<id:question_id>")
+def exam_question_active(slug: str, question_id: int):
+    course, exam = _exam_or_404(slug)
+    if forms.EmptyForm().validate_on_submit():
+        try:
+            exams.set_question_active(
+                current_user, exam.id, question_id, request.form.get("active") == "1", client_ip()
+            )
+        except exams.ExamRefused as refused:
+            if refused.reason == "not_found":
+                abort(404)
+            flash(
+                _("A topic needs at least as many questions as it draws: lower its quota first."),
+                "error",
+            )
+    return redirect(url_for("studio.exam_bank", slug=course.slug))
