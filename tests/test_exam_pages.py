@@ -136,3 +136,20 @@ def test_answers_follow_the_candidate_to_a_new_session(app, candidate):
     page = laptop.post("/learn/corso/exam/start").headers["Location"]
     assert page == location
     assert f'value="{option}" checked' in laptop.get(page).get_data(as_text=True)
+
+
+def test_saving_stops_when_access_ends_during_the_exam(app, candidate):
+    candidate.post("/learn/corso/lezione-1-1/done")
+    candidate.post("/learn/corso/exam/pledge", data={"accept": "y"})
+    location = candidate.post("/learn/corso/exam/start").headers["Location"]
+    with app.app_context():
+        from lms.models import Enrollment
+
+        attempt = db.session.scalar(select(ExamAttempt))
+        token, option = attempt.layout[0]["token"], attempt.layout[0]["options"][0]["token"]
+        db.session.scalar(select(Enrollment)).status = "refunded"
+        db.session.commit()
+    response = candidate.post(
+        location + "/answer", json={"question": token, "selected": [option], "sequence": 1}
+    )
+    assert response.status_code == 403 and response.get_json() == {"error": "not_enrolled"}

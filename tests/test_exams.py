@@ -24,6 +24,8 @@ def setup(app):
         exam = factories.make_exam(course)
         user = factories.make_user(email="candidata@example.org")
         other = factories.make_user(email="altra@example.org")
+        factories.make_enrollment(user, course)
+        factories.make_enrollment(other, course)
         return {"exam": exam.id, "user": user.id, "other": other.id}
 
 

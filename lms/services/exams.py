@@ -30,7 +30,7 @@ from lms.models import (
     User,
     utcnow,
 )
-from lms.services import audit
+from lms.services import audit, enrollment
 from lms.services.errors import DomainError
 
 _random = secrets.SystemRandom()
@@ -230,6 +230,8 @@ def save_answer(
     now = utcnow()
     with write_transaction():
         attempt = _attempt_of(public_id, user_id)
+        if not enrollment.is_enrolled(user_id, db.session.get(Exam, attempt.exam_id).course_id):
+            raise ExamRefused("not_enrolled")  # refunded or revoked during the exam
         if attempt.state != AttemptState.IN_PROGRESS or _close_if_expired(attempt, now):
             db.session.commit()
             raise ExamRefused("closed")

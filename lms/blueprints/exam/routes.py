@@ -150,7 +150,7 @@ def answer(slug: str, public_id: str):
             sequence,
         )
     except exams.ExamRefused as refused:
-        status = 404 if refused.reason == "not_found" else 409
+        status = {"not_found": 404, "not_enrolled": 403}.get(refused.reason, 409)
         return jsonify(error=refused.reason), status
     return jsonify(saved=saved)
 
