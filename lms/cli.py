@@ -126,7 +126,7 @@ def create_coupon(code, percent, amount, course_slug, expires, max_redemptions) 
 
     from lms.services import catalog
 
-    course = catalog.course_with_syllabus(course_slug, include_drafts=True) if course_slug else None
+    course = catalog.find_course(course_slug, include_drafts=True) if course_slug else None
     if course_slug and course is None:
         raise click.ClickException(f"no course with slug {course_slug}")
     try:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.models import Attachment, LessonProgress, utcnow
-from lms.services import learning
+from lms.services import catalog, learning
 from tests import factories
 from tests.conftest import login
 
@@ -174,7 +174,7 @@ def test_course_completes_when_every_lesson_is_done_and_quiz_passed(app, world):
     with app.app_context():
         from lms.models import Course, Quiz, User
 
-        course = learning.load_course("corso")
+        course = catalog.find_course("corso")
         user = db.session.scalar(select(User).where(User.email == "enrolled@example.org"))
         outline = learning.outline_for(course, user)
         assert outline.percent == 80 and not outline.complete

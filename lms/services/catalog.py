@@ -21,6 +21,14 @@ def published_courses() -> Sequence[Course]:
     ).all()
 
 
+def find_course(slug: str, *, include_drafts: bool = False) -> Course | None:
+    """The course row alone: for pages that need neither its modules nor its lessons."""
+    query = select(Course).where(Course.slug == slug)
+    if not include_drafts:
+        query = query.where(Course.is_published.is_(True))
+    return db.session.scalar(query)
+
+
 def course_with_syllabus(slug: str, *, include_drafts: bool = False) -> Course | None:
     query = (
         select(Course)

@@ -170,13 +170,6 @@ def find_lesson(course_id: int, slug: str) -> Lesson | None:
     )
 
 
-def load_course(slug: str, *, include_drafts: bool = False) -> Course | None:
-    query = select(Course).where(Course.slug == slug)
-    if not include_drafts:
-        query = query.where(Course.is_published.is_(True))
-    return db.session.scalar(query)
-
-
 def _quizzes(course_id: int) -> tuple[dict[int, Quiz], dict[int, Quiz]]:
     """The course's quizzes by module and by lesson."""
     by_module: dict[int, Quiz] = {}

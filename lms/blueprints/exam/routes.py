@@ -21,7 +21,7 @@ from lms.blueprints.auth.forms import EmptyForm
 from lms.blueprints.exam.forms import PledgeForm
 from lms.extensions import client_ip
 from lms.models import AttemptState, utcnow
-from lms.services import exams, learning
+from lms.services import catalog, exams, learning
 
 bp = Blueprint("exam", __name__, url_prefix="/learn/<slug>/exam")
 
@@ -38,7 +38,7 @@ REFUSALS = {
 
 
 def _context(slug: str):
-    course = learning.load_course(slug)
+    course = catalog.find_course(slug)
     if course is None:
         abort(404)
     exam = exams.exam_for(course.id)

@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 from lms.blueprints.auth.forms import EmptyForm
 from lms.extensions import talisman
 from lms.security import CONTENT_SECURITY_POLICY
-from lms.services import exams, learning, quizzes, video
+from lms.services import catalog, exams, learning, quizzes, video
 
 bp = Blueprint("learn", __name__, url_prefix="/learn")
 
@@ -29,7 +29,7 @@ LESSON_POLICY = {**CONTENT_SECURITY_POLICY, "frame-src": list(video.EMBED_ORIGIN
 
 
 def _course_or_404(slug: str):
-    course = learning.load_course(
+    course = catalog.find_course(
         slug, include_drafts=current_user.is_authenticated and current_user.is_staff
     )
     if course is None:

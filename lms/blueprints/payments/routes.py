@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def _published_course(slug: str):
-    course = catalog.course_with_syllabus(slug)
+    course = catalog.find_course(slug)
     if course is None:
         abort(404)
     return course
