@@ -18,7 +18,20 @@ from lms.extensions import db
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+
+
+def _local_redis() -> str:
+    """The machine's Redis on loopback, when one answers (the project's machines run one)."""
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.2):
+            return "redis://127.0.0.1:6379/15"
+    except OSError:
+        return ""
+
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or _local_redis()
 WEBHOOK_SECRET = "whsec_test_suite_secret"
 
 

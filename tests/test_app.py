@@ -49,13 +49,16 @@ def test_settings_come_from_the_environment(monkeypatch, database_url):
     assert config["MAX_CONTENT_LENGTH"] == 16 * 1024 * 1024
 
 
-def test_sqlite_is_opened_with_wal_busy_timeout_and_foreign_keys(app):
+def test_sqlite_is_opened_with_wal_busy_timeout_and_foreign_keys(tmp_path):
+    """On its own SQLite file, so it runs in the PostgreSQL pass too."""
+    from tests.conftest import make_config
+
+    app = create_app(make_config("sqlite:///" + str(tmp_path / "pragmas.sqlite3"), tmp_path))
     with app.app_context():
-        if db.engine.dialect.name != "sqlite":
-            pytest.skip("SQLite settings only")
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 10000
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        db.engine.dispose()
 
 
 def test_security_headers(client):
