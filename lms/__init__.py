@@ -11,18 +11,30 @@ from flask import Flask
 from lms import cli, i18n
 from lms.blueprints.auth.routes import bp as auth_bp
 from lms.blueprints.catalog.routes import bp as catalog_bp
+from lms.blueprints.certificates.routes import bp as certificates_bp
 from lms.blueprints.errors.handlers import register_error_handlers
 from lms.blueprints.exam.routes import bp as exam_bp
 from lms.blueprints.learn.routes import bp as learn_bp
 from lms.blueprints.main.routes import bp as main_bp
 from lms.blueprints.payments.routes import bp as payments_bp
 from lms.blueprints.studio.routes import bp as studio_bp
+from lms.blueprints.verify.routes import bp as verify_bp
 from lms.config import build_config, unsafe_defaults
 from lms.extensions import babel, csrf, db, enable_sqlite_pragmas, login_manager, migrate
 from lms.security import init_security
 from lms.services.markdown import render_markdown
 
-BLUEPRINTS = (main_bp, auth_bp, catalog_bp, learn_bp, exam_bp, payments_bp, studio_bp)
+BLUEPRINTS = (
+    main_bp,
+    auth_bp,
+    catalog_bp,
+    learn_bp,
+    exam_bp,
+    payments_bp,
+    studio_bp,
+    verify_bp,
+    certificates_bp,
+)
 
 log = logging.getLogger("lms")
 

@@ -39,6 +39,10 @@ def _normalize_database_url(url: str) -> str:
     return url
 
 
+def _repo_certificates_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "certificates"
+
+
 def load_secret_key(instance_path: str, environment: str) -> str:
     """Return SECRET_KEY from the environment, or one generated once into instance/.
 
@@ -132,8 +136,20 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "PASSWORD_HASH_MEMORY_COST": 65536,
         "PROXY_FIX_HOPS": int(os.environ.get("PROXY_FIX_HOPS", "0")),
         "FILES_DIR": os.environ.get("FILES_DIR", str(Path(instance_path) / "files")),
+        # Certificates: designs shipped in the repo, the issuer's signing keys kept in instance/.
+        "CERTIFICATE_DIR": os.environ.get("CERTIFICATE_DIR", str(_repo_certificates_dir())),
+        "ISSUER_NAME": os.environ.get("ISSUER_NAME", ""),
+        "ISSUER_KEY_DIR": os.environ.get(
+            "ISSUER_KEY_DIR", str(Path(instance_path) / "issuer-keys")
+        ),
+        "CERTIFICATE_RENEWAL_DAYS": int(os.environ.get("CERTIFICATE_RENEWAL_DAYS", "90")),
+        "STATUS_LIST_VALID_DAYS": int(os.environ.get("STATUS_LIST_VALID_DAYS", "7")),
+        "STATUS_LIST_BITS": 131072,
+        "VERIFY_LIMIT_PER_IP": os.environ.get("VERIFY_LIMIT_PER_IP", "120 per minute"),
+        "VERIFY_UPLOAD_LIMIT_PER_IP": os.environ.get("VERIFY_UPLOAD_LIMIT_PER_IP", "20 per hour"),
     }
     config.update(overrides)
+    config["ISSUER_NAME"] = config["ISSUER_NAME"] or config["SITE_NAME"]
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = load_secret_key(instance_path, environment)
     if environment == "production":

@@ -49,6 +49,7 @@ def make_config(database_url: str, instance: Path, **overrides) -> dict:
         "STRIPE_SECRET_KEY": "",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "FILES_DIR": str(instance / "files"),
+        "ISSUER_KEY_DIR": str(instance / "issuer-keys"),
     }
     config.update(overrides)
     return config

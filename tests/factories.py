@@ -6,6 +6,7 @@ from itertools import count
 
 from lms.extensions import db
 from lms.models import (
+    Certificate,
     Choice,
     Course,
     Enrollment,
@@ -22,7 +23,7 @@ from lms.models import (
     User,
     utcnow,
 )
-from lms.services import passwords
+from lms.services import certificates, passwords
 
 PASSWORD = "correct horse battery"
 _sequence = count(1)
@@ -198,3 +199,12 @@ def make_exam(
     db.session.add(exam)
     db.session.commit()
     return exam
+
+
+def make_certificate(user: User, course: Course, **overrides) -> Certificate:
+    """A certificate issued through the service (signed, with a status slot), then adjusted."""
+    certificate = certificates.issue_certificate(user, course, now=overrides.pop("now", None))
+    for name, value in overrides.items():
+        setattr(certificate, name, value)
+    db.session.commit()
+    return certificate

@@ -1,6 +1,13 @@
 """Every model, imported here so Alembic and the app see the whole schema."""
 
 from lms.models.audit import AuditEntry
+from lms.models.certificates import (
+    Certificate,
+    CertificateDocument,
+    CertificateStatus,
+    StatusListCredential,
+    StatusPurpose,
+)
 from lms.models.courses import (
     Course,
     Enrollment,
@@ -46,6 +53,11 @@ __all__ = [
     "ExamPledge",
     "ExamQuestion",
     "AuditEntry",
+    "Certificate",
+    "CertificateDocument",
+    "CertificateStatus",
+    "StatusListCredential",
+    "StatusPurpose",
     "Choice",
     "Coupon",
     "CouponKind",

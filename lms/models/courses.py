@@ -40,6 +40,15 @@ class Course(db.Model):
     is_published: Mapped[bool] = mapped_column(Boolean, default=False)
     # Sequential: a lesson opens when the previous one is done and its quiz passed.
     sequential: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Certificates: months of validity (None: never expire), design folder, who signs them.
+    certificate_validity_months: Mapped[int | None] = mapped_column(Integer)
+    certificate_design: Mapped[str] = mapped_column(
+        String(60), default="classic", server_default="classic"
+    )
+    certificate_signer_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    certificate_signer_title: Mapped[str] = mapped_column(
+        String(200), default="", server_default=""
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -29,7 +29,7 @@ from lms.models import (
     Role,
     User,
 )
-from lms.services import accounts, passwords
+from lms.services import accounts, certificate_pdf, passwords
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 DEMO_COURSE = "diventare-assistente-virtuale"
@@ -65,6 +65,9 @@ def load_course(folder: Path) -> tuple[Course, bool]:
         currency=manifest.get("currency", "eur"),
         language=manifest.get("language", "it"),
         hours=manifest.get("hours", 0),
+        certificate_validity_months=manifest.get("certificate_validity_months"),
+        certificate_signer_name=manifest.get("certificate_signer_name", ""),
+        certificate_signer_title=manifest.get("certificate_signer_title", ""),
         is_published=True,
     )
     for module_position, module_data in enumerate(manifest["modules"]):
@@ -180,6 +183,9 @@ def load_demo() -> dict[str, int]:
         users[login.role] = user
     course, created_course = load_course(DEMO_DIR / DEMO_COURSE)
     db.session.flush()
+    signature = DEMO_DIR / DEMO_COURSE / "signature.png"
+    if signature.exists() and not certificate_pdf.signature_path(course.id).exists():
+        certificate_pdf.store_signature(course.id, signature.read_bytes())
     student = users[Role.STUDENT]
     enrolled = db.session.scalar(
         select(Enrollment).where(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from lms.extensions import db, write_transaction
 from lms.models import (
     AttemptState,
+    Course,
     Exam,
     ExamAnswer,
     ExamAttempt,
@@ -30,7 +31,7 @@ from lms.models import (
     User,
     utcnow,
 )
-from lms.services import audit, enrollment
+from lms.services import audit, certificates, enrollment
 from lms.services.errors import DomainError
 
 _random = secrets.SystemRandom()
@@ -108,10 +109,19 @@ def allowed_attempts(exam: Exam, user_id: int) -> int:
 
 
 def next_start(exam: Exam, user_id: int, now: datetime) -> tuple[str | None, datetime | None]:
-    """Why a new attempt cannot start now (reason, until when), or (None, None) when it can."""
+    """Why a new attempt cannot start now (reason, until when), or (None, None) when it can.
+
+    Once passed, the exam opens again only to renew a certificate that is expiring; the attempt
+    cap and cooldown then count from the renewal window, not from the first certification.
+    """
     attempts = attempts_of(user_id, exam.id)
     if any(attempt.passed for attempt in attempts):
-        return "already_passed", None
+        renewing = certificates.renewal_open(user_id, exam.course_id, now)
+        if renewing is None:
+            return "already_passed", None
+        attempts = [attempt for attempt in attempts if attempt.started_at > renewing]
+        if any(attempt.passed for attempt in attempts):
+            return "already_passed", None
     if len(attempts) >= allowed_attempts(exam, user_id):
         return "no_attempts_left", None
     closed = [attempt.closed_at for attempt in attempts if attempt.closed_at is not None]
@@ -339,6 +349,19 @@ def _grade_and_close(attempt: ExamAttempt, exam: Exam, state: AttemptState, now:
         state=state.value,
         score=attempt.score_percent,
     )
+    if attempt.passed:
+        _certify(attempt, exam, now)
+
+
+def _certify(attempt: ExamAttempt, exam: Exam, now: datetime) -> None:
+    """Issue (or renew) the certificate in the same transaction as the pass."""
+    user = db.session.get(User, attempt.user_id)
+    try:
+        certificates.issue_certificate(
+            user, db.session.get(Course, exam.course_id), now=now, attempt_id=attempt.id
+        )
+    except certificates.CertificateRefused:  # revoked: only the instructor can reinstate it
+        audit.record("certificate.not_renewed", actor_id=user.id, target=attempt)
 
 
 def shown_questions(attempt: ExamAttempt) -> list[ShownQuestion]:

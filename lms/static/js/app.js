@@ -3,4 +3,20 @@ document.addEventListener("DOMContentLoaded", () => {
   // Put keyboard focus on the first field with an error, so screen readers announce it.
   const invalid = document.querySelector("[aria-invalid='true']");
   if (invalid) invalid.focus();
+
+  // "Copy" buttons next to a read-only field (share links).
+  document.querySelectorAll("[data-copy]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const input = document.getElementById(button.dataset.copy);
+      input.select();
+      try {
+        await navigator.clipboard.writeText(input.value);
+      } catch {
+        document.execCommand("copy");
+      }
+      const label = button.textContent;
+      button.textContent = button.dataset.copied;
+      setTimeout(() => { button.textContent = label; }, 2000);
+    });
+  });
 });
