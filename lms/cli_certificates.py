@@ -1,10 +1,14 @@
-"""`flask lms ...` commands for certificates, signing keys and status lists."""
+"""`flask lms ...` commands for certificates, signing keys and status lists.
+
+Added to the `lms` group by `lms.cli`; each runs inside the application context.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
 from lms.models import Certificate
 from lms.services import accounts, catalog, certificate_pdf, certificates, issuer_keys
@@ -18,6 +22,7 @@ def _certificate(code: str) -> Certificate:
 
 
 @click.command("issue-certificate")
+@with_appcontext
 @click.option("--email", required=True, help="The student's account email.")
 @click.option("--course", "course_slug", required=True, help="The course slug.")
 @click.option("--reason", required=True, help="Why it is issued by hand (audited).")
@@ -33,11 +38,12 @@ def issue_certificate(email: str, course_slug: str, reason: str) -> None:
         raise click.ClickException(
             "this student's certificate is revoked: reinstate it instead"
         ) from refused
-    click.echo(f"Certificate {certificate.display_code}, edition {certificate.edition}.")
+    click.echo(f"Certificate {certificate.display_code} (edition {certificate.edition}).")
 
 
 def _status_command(name: str, action: certificates.Action, help_text: str) -> click.Command:
     @click.command(name, help=help_text)
+    @with_appcontext
     @click.argument("code")
     @click.option("--reason", required=True, help="Shown on the verification page (audited).")
     def command(code: str, reason: str) -> None:
@@ -48,12 +54,14 @@ def _status_command(name: str, action: certificates.Action, help_text: str) -> c
 
 
 @click.command("render-certificates")
+@with_appcontext
 def render_certificates() -> None:
     """Render the PDF of every certificate that has none yet."""
     click.echo(f"{certificate_pdf.render_missing()} PDF rendered")
 
 
 @click.command("rotate-issuer-key")
+@with_appcontext
 @click.option("--retire", help="Also stop publishing this old key (e.g. key-1) and re-sign.")
 def rotate_issuer_key(retire: str | None) -> None:
     """Sign from now on with a new key; old keys stay published unless retired."""
@@ -69,12 +77,14 @@ def rotate_issuer_key(retire: str | None) -> None:
 
 
 @click.command("refresh-status-lists")
+@with_appcontext
 def refresh_status_lists() -> None:
     """Re-sign every status list (daily from cron: each one is valid for a few days only)."""
     click.echo(f"{certificates.resign_all_status_lists()} status lists re-signed.")
 
 
 @click.command("set-certificate-signature")
+@with_appcontext
 @click.option("--course", "course_slug", required=True)
 @click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def set_certificate_signature(course_slug: str, image: Path) -> None:

@@ -81,7 +81,9 @@ def test_passing_the_exam_issues_the_certificate_in_the_same_flow(app, setup):
         assert certificate.expires_at.date() == datetime(2028, 5, 31, tzinfo=UTC).date()
         assert certificate.status_at(START) == CertificateStatus.VALID
         assert certificate.display_code.count("-") == 2
-        mail = db.session.scalar(select(OutboxEmail).where(OutboxEmail.kind == "certificate_issued"))
+        mail = db.session.scalar(
+            select(OutboxEmail).where(OutboxEmail.kind == "certificate_issued")
+        )
         assert mail.to_email == "candidata@example.org"
         assert f"http://lms.test/verify/{certificate.display_code}" in mail.body_text
         assert "http://lms.test/certificates/" in mail.body_text

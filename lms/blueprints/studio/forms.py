@@ -49,6 +49,16 @@ class GrantAttemptForm(StudentReasonForm):
     pass
 
 
+class IssueCertificateForm(StudentReasonForm):
+    pass
+
+
+class CertificateStatusForm(FlaskForm):
+    """Revoke, suspend, reinstate or lift a suspension: the reason is shown and audited."""
+
+    reason = _reason()
+
+
 def exam_settings_form(exam) -> FlaskForm:
     """The settings form, with one 'questions drawn' field per category of this exam's bank."""
 

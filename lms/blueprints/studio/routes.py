@@ -1,4 +1,4 @@
-"""The instructor's studio: orders and refunds, and who is enrolled in each course."""
+"""The instructor's studio: orders and refunds, who is enrolled, exams and certificates."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from lms.blueprints.studio import forms
 from lms.extensions import client_ip
-from lms.models import OrderStatus
-from lms.services import accounts, catalog, enrollment, exams, orders, payments
+from lms.models import OrderStatus, utcnow
+from lms.services import accounts, catalog, certificates, enrollment, exams, orders, payments
 from lms.services.errors import DomainError
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
@@ -193,3 +193,64 @@ def exam_question_active(slug: str, question_id: int):
                 "error",
             )
     return redirect(url_for("studio.exam_bank", slug=course.slug))
+
+
+CERTIFICATE_DONE = {
+    "revoke": lambda: _("Certificate revoked: the verification page says so from now on."),
+    "suspend": lambda: _("Certificate suspended."),
+    "reinstate": lambda: _("Certificate reinstated."),
+    "unsuspend": lambda: _("Suspension lifted."),
+}
+
+
+@bp.route("/courses/<slug>/certificates", methods=["GET", "POST"])
+def certificate_list(slug: str):
+    course = catalog.find_course(slug, include_drafts=True)
+    if course is None:
+        abort(404)
+    form = forms.IssueCertificateForm()
+    if form.validate_on_submit():
+        student = accounts.find_user_by_email(form.email.data)
+        if student is None:
+            form.email.errors.append(_("No account has this email address."))
+        else:
+            try:
+                issued = certificates.issue_by_instructor(
+                    current_user.id, student, course, form.reason.data
+                )
+            except certificates.CertificateRefused:
+                form.email.errors.append(
+                    _("This student's certificate is revoked: reinstate it in the list below.")
+                )
+            else:
+                flash(_("Certificate %(code)s issued.", code=issued.display_code), "success")
+                return redirect(url_for("studio.certificate_list", slug=slug))
+    query = request.args.get("q", "").strip()[:100]
+    return render_template(
+        "studio/certificates.html",
+        course=course,
+        form=form,
+        query=query,
+        now=utcnow(),
+        items=certificates.course_certificates(course.id, query),
+        status_form=forms.CertificateStatusForm(formdata=None),
+    )
+
+
+@bp.post("/certificates/<id:certificate_id>/<any(revoke, suspend, reinstate, unsuspend):action>")
+def certificate_status(certificate_id: int, action: str):
+    form = forms.CertificateStatusForm()
+    slug = request.form.get("course", "")
+    if not form.validate_on_submit():
+        flash(_("Write the reason: it is audited, and shown on the verification page."), "error")
+    else:
+        try:
+            certificates.change_status(
+                current_user.id, certificate_id, action, form.reason.data, client_ip()
+            )
+        except certificates.CertificateRefused:
+            abort(404)
+        flash(CERTIFICATE_DONE[action](), "success")
+    if catalog.find_course(slug, include_drafts=True) is None:
+        return redirect(url_for("studio.home"))
+    return redirect(url_for("studio.certificate_list", slug=slug))
