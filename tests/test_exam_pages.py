@@ -107,6 +107,12 @@ def test_attempt_page_autosave_and_result(app, candidate):
     )
     result = candidate.get(done.headers["Location"]).get_data(as_text=True)
     assert "Tentativo 1: 100%" in result and "Complimenti" in result and "Categoria 0" in result
+    # The certificate comes with the pass, on the result page.
+    with app.app_context():
+        from lms.models import Certificate
+
+        code = db.session.scalar(select(Certificate)).display_code
+    assert f"/verify/{code}.pdf?download=1" in result and code in result
     assert "già superato" in candidate.get("/learn/corso/exam/").get_data(as_text=True)
 
 

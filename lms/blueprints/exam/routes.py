@@ -21,7 +21,7 @@ from lms.blueprints.auth.forms import EmptyForm
 from lms.blueprints.exam.forms import PledgeForm
 from lms.extensions import client_ip
 from lms.models import AttemptState, utcnow
-from lms.services import catalog, exams, learning
+from lms.services import catalog, certificates, exams, learning
 
 bp = Blueprint("exam", __name__, url_prefix="/learn/<slug>/exam")
 
@@ -199,4 +199,7 @@ def result(slug: str, public_id: str):
         attempt=found,
         next_attempt=REFUSALS[reason](until) if reason else None,
         can_retry=reason is None,
+        certificate=certificates.certificate_for(current_user.id, course.id)
+        if found.passed
+        else None,
     )
