@@ -1,4 +1,4 @@
-"""The certificate PDF: one page, the right text, its QR code, the attached credential, no fetches."""
+"""The certificate PDF: one page, the right text, its QR code, the credential, no fetches."""
 
 from __future__ import annotations
 

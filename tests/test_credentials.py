@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import jwt
 import pytest
-from openbadgeslib.ob3.verifier import OB3Verifier, OB3VerificationError
+from openbadgeslib.ob3.verifier import OB3VerificationError, OB3Verifier
 from werkzeug.serving import make_server
 
 from lms.extensions import db
