@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.models import AttemptState, ExamAttempt, ExamChoice, ExamQuestion, User
-from lms.services import exams
+from lms.services import exam_admin, exams
 from tests import factories
 
 START = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -203,7 +203,7 @@ def test_attempt_cap_cooldown_and_extra_attempt(app, setup):
             with pytest.raises(exams.ExamRefused, match="no_attempts_left"):
                 exams.start_attempt(user, exam)
             staff = factories.make_user(email="docente@example.org", role="instructor")
-            exams.grant_extra_attempt(staff, exam, user.id, "problema di connessione", None)
+            exam_admin.grant_extra_attempt(staff, exam, user.id, "problema di connessione", None)
             assert exams.start_attempt(user, exam).number == 3
 
 

@@ -302,12 +302,12 @@ def submit(public_id: str, user_id: int) -> ExamAttempt:
         return attempt
 
 
-def _saved_answers(attempt_id: int) -> dict[str, list[str]]:
+def saved_answers(attempt_id: int) -> dict[str, list[str]]:
     rows = db.session.scalars(select(ExamAnswer).where(ExamAnswer.attempt_id == attempt_id))
     return {answer.question_token: answer.selected for answer in rows}
 
 
-def _is_right(question: ExamQuestion, item: dict[str, Any], selected: list[str]) -> bool:
+def is_right(question: ExamQuestion, item: dict[str, Any], selected: list[str]) -> bool:
     if question.kind == "true_false":
         return selected == ["true" if question.answer_true else "false"]
     by_token = {option["token"]: option["choice_id"] for option in item["options"]}
@@ -316,7 +316,7 @@ def _is_right(question: ExamQuestion, item: dict[str, Any], selected: list[str])
 
 
 def _grade_and_close(attempt: ExamAttempt, exam: Exam, state: AttemptState, now: datetime) -> None:
-    answers = _saved_answers(attempt.id)
+    answers = saved_answers(attempt.id)
     questions = {
         question.id: question
         for question in db.session.scalars(
@@ -329,7 +329,7 @@ def _grade_and_close(attempt: ExamAttempt, exam: Exam, state: AttemptState, now:
     right_total = 0
     for item in attempt.layout:
         question = questions[item["question_id"]]
-        right = _is_right(question, item, answers.get(item["token"], []))
+        right = is_right(question, item, answers.get(item["token"], []))
         right_total += right
         entry = breakdown.setdefault(
             question.category.key, {"title": question.category.title, "right": 0, "total": 0}
@@ -373,7 +373,7 @@ def shown_questions(attempt: ExamAttempt) -> list[ShownQuestion]:
             .options(selectinload(ExamQuestion.choices))
         )
     }
-    answers = _saved_answers(attempt.id)
+    answers = saved_answers(attempt.id)
     shown = []
     for item in attempt.layout:
         question = questions[item["question_id"]]
@@ -410,24 +410,6 @@ def close_expired_attempts(now: datetime | None = None) -> int:
     return closed
 
 
-@write_transaction()
-def grant_extra_attempt(
-    actor: User, exam: Exam, student_id: int, reason: str, ip: str | None
-) -> None:
-    grant = ExamGrant(exam_id=exam.id, user_id=student_id, granted_by=actor.id, reason=reason)
-    db.session.add(grant)
-    db.session.flush()
-    audit.record(
-        "exam.grant_attempt",
-        actor_id=actor.id,
-        target=grant,
-        ip=ip,
-        student_id=student_id,
-        reason=reason,
-    )
-    db.session.commit()
-
-
 def attempt_for(public_id: str, user_id: int) -> ExamAttempt | None:
     found = db.session.scalar(select(ExamAttempt).where(ExamAttempt.public_id == public_id))
     return found if found is not None and found.user_id == user_id else None
@@ -440,114 +422,3 @@ def close_if_expired(public_id: str, user_id: int) -> bool:
         closed = _close_if_expired(attempt, utcnow())
         db.session.commit()
         return closed
-
-
-SETTINGS = ("time_limit_minutes", "pass_percent", "max_attempts", "cooldown_hours", "grace_seconds")
-
-
-def exam_with_bank(course_id: int) -> Exam | None:
-    return db.session.scalar(
-        select(Exam)
-        .where(Exam.course_id == course_id)
-        .options(selectinload(Exam.categories).selectinload(ExamCategory.questions))
-    )
-
-
-@write_transaction()
-def update_settings(
-    actor: User, exam_id: int, values: dict[str, int], draws: dict[int, int], ip: str | None
-) -> Exam:
-    """Change the exam's rules; each category can draw at most its active questions."""
-    exam = db.session.get(Exam, exam_id)
-    categories = {category.id: category for category in exam.categories}
-    for category_id, draw in draws.items():
-        category = categories[category_id]
-        if draw > sum(question.is_active for question in category.questions):
-            raise ExamRefused(f"draw_too_high:{category_id}")
-    before = {name: getattr(exam, name) for name in SETTINGS}
-    for name in SETTINGS:
-        setattr(exam, name, values[name])
-    for category_id, draw in draws.items():
-        categories[category_id].draw = draw
-    exam.questions_per_attempt = sum(category.draw for category in exam.categories)
-    audit.record(
-        "exam.settings",
-        actor_id=actor.id,
-        target=exam,
-        ip=ip,
-        before=before,
-        after=values,
-        draws=draws,
-    )
-    db.session.commit()
-    return exam
-
-
-def all_attempts(exam_id: int) -> list[tuple[ExamAttempt, User]]:
-    rows = db.session.execute(
-        select(ExamAttempt, User)
-        .join(User, User.id == ExamAttempt.user_id)
-        .where(ExamAttempt.exam_id == exam_id)
-        .order_by(ExamAttempt.started_at.desc())
-    ).all()
-    return [(row[0], row[1]) for row in rows]
-
-
-@dataclass(frozen=True)
-class ReviewedAnswer:
-    category: str
-    prompt: str
-    given: list[str]
-    right: list[str]
-    correct: bool
-
-
-def review(attempt_id: int) -> tuple[ExamAttempt, User, list[ReviewedAnswer]] | None:
-    """Each answer of an attempt beside the right one, for the instructor."""
-    attempt = db.session.get(ExamAttempt, attempt_id)
-    if attempt is None:
-        return None
-    answers = _saved_answers(attempt.id)
-    reviewed = []
-    for item in attempt.layout:
-        question = db.session.get(ExamQuestion, item["question_id"])
-        texts = {choice.id: choice.text for choice in question.choices}
-        by_token = {option["token"]: texts[option["choice_id"]] for option in item["options"]}
-        given_tokens = answers.get(item["token"], [])
-        if question.kind == "true_false":
-            given = given_tokens
-            right = ["true" if question.answer_true else "false"]
-        else:
-            given = [by_token.get(token, "?") for token in given_tokens]
-            right = [choice.text for choice in question.choices if choice.is_correct]
-        reviewed.append(
-            ReviewedAnswer(
-                question.category.title,
-                question.prompt,
-                given,
-                right,
-                _is_right(question, item, given_tokens),
-            )
-        )
-    return attempt, db.session.get(User, attempt.user_id), reviewed
-
-
-def course_ids_with_exam() -> set[int]:
-    return set(db.session.scalars(select(Exam.course_id)))
-
-
-@write_transaction()
-def set_question_active(
-    actor: User, exam_id: int, question_id: int, active: bool, ip: str | None
-) -> None:
-    """Take a question out of future draws (or back in); a category keeps enough for its quota."""
-    question = db.session.get(ExamQuestion, question_id)
-    if question is None or question.category.exam_id != exam_id:
-        raise ExamRefused("not_found")
-    if not active:
-        remaining = sum(q.is_active for q in question.category.questions if q.id != question.id)
-        if remaining < question.category.draw:
-            raise ExamRefused("quota")
-    question.is_active = active
-    audit.record("exam.question_active", actor_id=actor.id, target=question, ip=ip, active=active)
-    db.session.commit()

@@ -9,7 +9,16 @@ from flask_login import current_user
 from lms.blueprints.studio import forms
 from lms.extensions import client_ip
 from lms.models import OrderStatus, utcnow
-from lms.services import accounts, catalog, certificates, enrollment, exams, orders, payments
+from lms.services import (
+    accounts,
+    catalog,
+    certificates,
+    enrollment,
+    exam_admin,
+    exams,
+    orders,
+    payments,
+)
 from lms.services.errors import DomainError
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
@@ -111,13 +120,13 @@ def revoke(enrollment_id: int):
 def studio_courses():
     return {
         "studio_courses": catalog.all_courses(),
-        "studio_exam_courses": exams.course_ids_with_exam(),
+        "studio_exam_courses": exam_admin.course_ids_with_exam(),
     }
 
 
 def _exam_or_404(slug: str):
     course = catalog.find_course(slug, include_drafts=True)
-    exam = exams.exam_with_bank(course.id) if course else None
+    exam = exam_admin.exam_with_bank(course.id) if course else None
     if exam is None:
         abort(404)
     return course, exam
@@ -128,9 +137,9 @@ def exam_settings(slug: str):
     course, exam = _exam_or_404(slug)
     form = forms.exam_settings_form(exam)
     if form.validate_on_submit():
-        values = {name: form[name].data for name in exams.SETTINGS}
+        values = {name: form[name].data for name in exam_admin.SETTINGS}
         draws = {category.id: form[f"draw_{category.id}"].data for category in exam.categories}
-        exams.update_settings(current_user, exam.id, values, draws, client_ip())
+        exam_admin.update_settings(current_user, exam.id, values, draws, client_ip())
         flash(_("Exam settings saved."), "success")
         return redirect(url_for("studio.exam_settings", slug=slug))
     return render_template(
@@ -139,7 +148,7 @@ def exam_settings(slug: str):
         exam=exam,
         form=form,
         grant_form=forms.GrantAttemptForm(formdata=None),
-        attempts=exams.all_attempts(exam.id),
+        attempts=exam_admin.all_attempts(exam.id),
     )
 
 
@@ -153,14 +162,16 @@ def exam_grant(slug: str):
     if student is None:
         flash(_("Write the email of a student and the reason."), "error")
     else:
-        exams.grant_extra_attempt(current_user, exam, student.id, form.reason.data, client_ip())
+        exam_admin.grant_extra_attempt(
+            current_user, exam, student.id, form.reason.data, client_ip()
+        )
         flash(_("%(name)s has one more attempt.", name=student.name), "success")
     return redirect(url_for("studio.exam_settings", slug=course.slug))
 
 
 @bp.get("/exam-attempts/<id:attempt_id>")
 def exam_attempt(attempt_id: int):
-    found = exams.review(attempt_id)
+    found = exam_admin.review(attempt_id)
     if found is None:
         abort(404)
     attempt, student, answers = found
@@ -182,7 +193,7 @@ def exam_question_active(slug: str, question_id: int):
     course, exam = _exam_or_404(slug)
     if forms.EmptyForm().validate_on_submit():
         try:
-            exams.set_question_active(
+            exam_admin.set_question_active(
                 current_user, exam.id, question_id, request.form.get("active") == "1", client_ip()
             )
         except exams.ExamRefused as refused:
