@@ -11,7 +11,14 @@ import click
 from flask.cli import with_appcontext
 
 from lms.models import Certificate
-from lms.services import accounts, catalog, certificate_pdf, certificates, issuer_keys
+from lms.services import (
+    accounts,
+    catalog,
+    certificate_pdf,
+    certificates,
+    issuer_keys,
+    status_lists,
+)
 
 
 def _certificate(code: str) -> Certificate:
@@ -57,7 +64,10 @@ def _status_command(name: str, action: certificates.Action, help_text: str) -> c
 @with_appcontext
 def render_certificates() -> None:
     """Render the PDF of every certificate that has none yet."""
-    click.echo(f"{certificate_pdf.render_missing()} PDF rendered")
+    rendered, failed = certificate_pdf.render_missing()
+    click.echo(f"{rendered} PDF rendered")
+    if failed:
+        raise click.ClickException(f"not rendered (see the log): {', '.join(failed)}")
 
 
 @click.command("rotate-issuer-key")
@@ -69,18 +79,20 @@ def rotate_issuer_key(retire: str | None) -> None:
     click.echo(f"Signing key is now {key.fragment}.")
     if retire:
         try:
-            issuer_keys.retire(retire)
+            issuer_keys.check_retirable(retire)
         except (LookupError, ValueError) as error:
             raise click.ClickException(f"cannot retire {retire}: {error}") from error
+        # Re-sign first: until then, the old key must still be published to verify them.
         click.echo(f"{certificates.resign_credentials_of(retire)} credentials re-signed.")
-    click.echo(f"{certificates.resign_all_status_lists()} status lists re-signed.")
+        issuer_keys.retire(retire)
+    click.echo(f"{status_lists.resign_all()} status lists re-signed.")
 
 
 @click.command("refresh-status-lists")
 @with_appcontext
 def refresh_status_lists() -> None:
     """Re-sign every status list (daily from cron: each one is valid for a few days only)."""
-    click.echo(f"{certificates.resign_all_status_lists()} status lists re-signed.")
+    click.echo(f"{status_lists.resign_all()} status lists re-signed.")
 
 
 @click.command("set-certificate-signature")

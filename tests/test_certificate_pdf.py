@@ -186,3 +186,34 @@ def test_signature_images_are_checked_and_re_encoded(app, tmp_path):
         assert stored.startswith(certificate_pdf.PNG_MAGIC)
         with Image.open(io.BytesIO(stored)) as image:
             assert image.size == (1200, 240)
+
+
+def test_a_lost_file_rendered_differently_keeps_both_fingerprints(app, client):
+    with app.app_context():
+        certificate = _issue()
+        code = certificate.display_code
+        first, path = certificate_pdf.ensure_pdf(certificate)
+        old_bytes = path.read_bytes()
+        path.unlink()
+        from PIL import Image
+
+        raw = io.BytesIO()
+        Image.new("RGB", (400, 120), "navy").save(raw, "PNG")
+        certificate_pdf.store_signature(certificate.course_id, raw.getvalue())
+        second, new_path = certificate_pdf.ensure_pdf(db.session.get(Certificate, certificate.id))
+        assert second.sha256 != first.sha256
+        assert new_path.read_bytes() != old_bytes
+    for data in (old_bytes, new_path.read_bytes()):
+        page = client.post("/verify", data={"document": (io.BytesIO(data), "c.pdf")}).get_data(
+            as_text=True
+        )
+        assert "status-valid" in page and code in page
+
+
+def test_a_missing_design_falls_back_to_the_classic_one(app, client):
+    with app.app_context():
+        certificate = _issue(certificate_design="non-esiste")
+        code = certificate.display_code
+    with client.get(f"/verify/{code}.pdf") as response:
+        assert response.status_code == 200
+        assert "Anna Verdi" in _text(response.data)

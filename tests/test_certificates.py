@@ -18,6 +18,7 @@ from lms.models import (
     Exam,
     ExamQuestion,
     OutboxEmail,
+    StatusSlot,
     User,
 )
 from lms.services import certificates, exams
@@ -78,7 +79,8 @@ def test_passing_the_exam_issues_the_certificate_in_the_same_flow(app, setup):
         assert certificate.course_title == "Assistente Virtuale"
         assert certificate.course_hours == 20
         assert certificate.issued_at == START
-        assert certificate.expires_at.date() == datetime(2028, 5, 31, tzinfo=UTC).date()
+        # 24 calendar months on, to the end of that day in Rome (the date printed).
+        assert certificate.expires_at == datetime(2028, 6, 1, 21, 59, 59, tzinfo=UTC)
         assert certificate.status_at(START) == CertificateStatus.VALID
         assert certificate.display_code.count("-") == 2
         mail = db.session.scalar(
@@ -166,8 +168,13 @@ def test_revoke_suspend_reinstate_are_audited_and_idempotent(app, setup):
         assert revoked.revoked_reason == "Plagio accertato"
         change(admin.id, certificate.id, "revoke", "doppio clic", "10.0.0.1")
         assert revoked.revoked_reason == "Plagio accertato"
+        old_slot = (revoked.status_list, revoked.status_index)
         reinstated = change(admin.id, certificate.id, "reinstate", "Errore", None)
         assert reinstated.revoked_at is None
+        # Revocation is final in the status list: a new slot, a new credential, a new edition.
+        assert (reinstated.status_list, reinstated.status_index) != old_slot
+        assert reinstated.edition == 2
+        assert db.session.get(StatusSlot, old_slot).revoked
         suspended = change(admin.id, certificate.id, "suspend", "Verifica in corso", None)
         assert suspended.status_at(START) == CertificateStatus.SUSPENDED
         assert change(admin.id, certificate.id, "unsuspend", "Chiarito", None).suspended_at is None
@@ -183,6 +190,11 @@ def test_revoke_suspend_reinstate_are_audited_and_idempotent(app, setup):
             "certificate.unsuspend",
         ]
         assert entries[0].details["reason"] == "Plagio accertato"
+        # Revoking a suspended certificate ends the suspension: revocation supersedes it.
+        change(admin.id, certificate.id, "suspend", "Verifica", None)
+        final = change(admin.id, certificate.id, "revoke", "Definitivo", None)
+        assert final.suspended_at is None and final.revoked_at is not None
+        assert certificates.allowed_actions(final) == [certificates.Action.REINSTATE]
         with pytest.raises(certificates.CertificateRefused):
             change(admin.id, 999999, "revoke", "x", None)
 
@@ -203,8 +215,8 @@ def test_expiry_then_renewal_by_passing_the_exam_again(app, setup):
             _take_exam(setup, later)
         renewed = _certificate(setup)
         assert (renewed.code, renewed.edition) == (code, 2)
+        assert renewed.expires_at == datetime(2030, 6, 4, 21, 59, 59, tzinfo=UTC)
         assert renewed.issued_at == later
-        assert renewed.expires_at > later + timedelta(days=700)
         assert renewed.status_at(later) == CertificateStatus.VALID
         assert exams.next_start(exam, setup["user"], later + timedelta(days=1))[0] == (
             "already_passed"
@@ -225,3 +237,17 @@ def test_a_revoked_certificate_is_not_renewed_by_a_pass(app, setup):
             certificates.issue_certificate(
                 db.session.get(User, setup["user"]), db.session.get(Course, setup["course"])
             )
+
+
+def test_renewing_early_keeps_the_days_left(app, setup):
+    with app.app_context():
+        with time_machine.travel(START, tick=False):
+            _take_exam(setup, START)
+        first = _certificate(setup)
+        old_expiry = first.expires_at
+        early = old_expiry - timedelta(days=60)
+        with time_machine.travel(early, tick=False):
+            _take_exam(setup, early)
+        renewed = _certificate(setup)
+        assert renewed.edition == 2 and renewed.issued_at == early
+        assert renewed.expires_at.date() == datetime(2030, 6, 1, tzinfo=UTC).date()

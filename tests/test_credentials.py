@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from lms.extensions import db
 from lms.models import Certificate, StatusListCredential, utcnow
-from lms.services import certificates, credentials, issuer_keys
+from lms.services import certificates, issuer_keys, status_lists
 from tests import factories
 
 DID = "did:web:lms.test"
@@ -90,12 +90,16 @@ def test_independent_verifier_accepts_then_rejects_after_revocation(app, client,
 
     with app.app_context():
         certificates.change_status(None, cert["id"], "reinstate", "Errore materiale", None)
-    _verify(token, download)
+    with pytest.raises(OB3VerificationError, match="revocation"):
+        _verify(token, download)  # a revocation is final for the credential it revoked
+    reinstated = _token(client, cert["code"])
+    assert reinstated != token
+    _verify(reinstated, download)  # the reinstated certificate has a new credential
 
     with app.app_context():
         certificates.change_status(None, cert["id"], "suspend", "Controllo", None)
     with pytest.raises(OB3VerificationError, match="suspension"):
-        _verify(token, download)
+        _verify(reinstated, download)
 
 
 def test_status_lists_are_resigned_on_change_and_expire_within_days(app, client, cert):
@@ -126,7 +130,7 @@ def test_a_stale_status_list_is_resigned_when_fetched(app, client, cert):
 
 
 def test_bitstring_encoding_follows_the_spec():
-    encoded = credentials.encode_bitstring([0, 9, 131071], 131072)
+    encoded = status_lists.encode_bitstring([0, 9, 131071], 131072)
     from openbadgeslib.ob3.status import decode_encoded_list, set_indices
 
     assert encoded.startswith("u")
@@ -156,7 +160,7 @@ def test_key_rotation_keeps_old_credentials_valid_and_retiring_resigns_them(
 
     result = runner.invoke(args=["lms", "rotate-issuer-key", "--retire", "key-1"])
     assert result.exit_code == 0, result.output
-    assert "1 credentials re-signed" in result.output
+    assert "1 credentials re-signed" in result.output  # the other one was signed by key-2
     with pytest.raises(OB3VerificationError):
         _verify(old_token, download)  # key-1 is no longer published
     fresh = _token(client, cert["code"])
@@ -201,3 +205,65 @@ def test_cli_issue_revoke_and_reinstate(app, cert):
     assert result.exit_code == 0
     result = runner.invoke(args=["lms", "revoke-certificate", "ZZZZ-ZZZZ-ZZZZ", "--reason", "x"])
     assert result.exit_code != 0 and "no certificate" in result.output
+
+
+def _bits(client, purpose: str) -> set[int]:
+    from openbadgeslib.ob3.status import decode_encoded_list, set_indices
+
+    token = client.get(f"/status/{purpose}/1").get_data(as_text=True)
+    body = jwt.decode(token, options={"verify_signature": False})
+    return set(set_indices(decode_encoded_list(body["credentialSubject"]["encodedList"])))
+
+
+def test_simultaneous_revocations_all_reach_the_signed_list(app, client):
+    with app.app_context():
+        course = factories.make_course(slug="molti")
+        ids = [
+            factories.make_certificate(factories.make_user(email=f"p{n}@example.org"), course).id
+            for n in range(6)
+        ]
+    barrier = threading.Barrier(len(ids))
+    failures = []
+
+    def revoke(certificate_id):
+        with app.app_context():
+            barrier.wait()
+            try:
+                certificates.change_status(None, certificate_id, "revoke", "insieme", None)
+            except Exception as error:  # noqa: BLE001 - collected and asserted below
+                failures.append(error)
+
+    threads = [threading.Thread(target=revoke, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with app.app_context():
+        slots = {db.session.get(Certificate, i).status_index for i in ids}
+    assert _bits(client, "revocation") == slots
+
+
+def test_first_fetches_of_a_new_list_at_once_all_succeed(app, cert):
+    barrier = threading.Barrier(6)
+    statuses = []
+
+    def fetch():
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.get("/status/suspension/1").status_code)
+
+    threads = [threading.Thread(target=fetch) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 6
+
+
+def test_no_new_key_is_made_silently_once_credentials_exist(app, cert):
+    with app.app_context():
+        for path in issuer_keys._key_dir().glob("key-*.pem"):
+            path.unlink()
+        with pytest.raises(issuer_keys.IssuerKeyMissing):
+            issuer_keys.signing_key()

@@ -138,7 +138,7 @@ def test_lookups_are_rate_limited_per_ip(make_app):
 def test_code_form_redirects_or_shows_the_error_beside_the_field(client, cert):
     response = client.get("/verify", query_string={"code": cert["raw"].lower()})
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/verify/{cert['raw'].lower()}")
+    assert response.headers["Location"].endswith(f"/verify/{cert['code']}")
     page = client.get("/verify", query_string={"code": "12345"}).get_data(as_text=True)
     assert 'value="12345"' in page
     assert 'id="code-error"' in page
@@ -206,6 +206,11 @@ def test_upload_confirms_an_issued_pdf_with_its_current_status(app, client, cert
     with app.app_context():
         certificates.change_status(None, cert["id"], "revoke", "Ritirato", None)
     assert "status-revoked" in _upload(client, pdf).get_data(as_text=True)
+    assert client.get(f"/verify/{cert['code']}.pdf").status_code == 410  # no clean copy now
+    with app.app_context():
+        certificates.change_status(None, cert["id"], "reinstate", "Errore", None)
+    page = _upload(client, pdf).get_data(as_text=True)  # the first edition's file
+    assert "status-valid" in page and "flash-info" in page
 
 
 def test_upload_of_anything_else_is_not_recognised_never_fake(client, cert):

@@ -7,6 +7,7 @@ from lms.models.certificates import (
     CertificateStatus,
     StatusListCredential,
     StatusPurpose,
+    StatusSlot,
 )
 from lms.models.courses import (
     Course,
@@ -58,6 +59,7 @@ __all__ = [
     "CertificateStatus",
     "StatusListCredential",
     "StatusPurpose",
+    "StatusSlot",
     "Choice",
     "Coupon",
     "CouponKind",

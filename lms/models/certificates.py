@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.extensions import db
@@ -79,14 +79,33 @@ class Certificate(db.Model):
         return CertificateStatus.VALID
 
 
+class StatusSlot(db.Model):
+    """Every (list, index) ever given to a certificate: the primary key means never given twice.
+
+    Revocation is final in a Bitstring Status List, so a revoked slot stays `revoked` for ever;
+    a reinstated certificate moves to a new slot with a newly signed credential.
+    """
+
+    __tablename__ = "status_slots"
+
+    status_list: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"), index=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class CertificateDocument(db.Model):
-    """A rendered PDF: its fingerprint lets anyone upload the file to check it."""
+    """A rendered PDF: its fingerprint lets anyone upload the file to check it.
+
+    An edition normally has one; a re-render after a lost file that no longer gives the same
+    bytes (new signature image, new WeasyPrint) adds another, and both stay recognised.
+    """
 
     __tablename__ = "certificate_documents"
-    __table_args__ = (UniqueConstraint("certificate_id", "edition"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"), index=True)
     edition: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     file_name: Mapped[str] = mapped_column(String(120))

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import io
 import json
+import logging
 import mimetypes
 import os
 import secrets
@@ -36,6 +37,8 @@ from lms.extensions import db, write_transaction
 from lms.models import Certificate, CertificateDocument
 from lms.services.links import external_url
 
+DEFAULT_DESIGN = "classic"
+log = logging.getLogger(__name__)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _render_lock = threading.Lock()
 
@@ -200,8 +203,14 @@ class RenderJob:
 
 
 def render_job(certificate: Certificate) -> RenderJob:
+    design = certificate.design
+    try:
+        design_dir(design)
+    except DesignMissing:
+        log.warning("certificate design %r is missing: using %r", design, DEFAULT_DESIGN)
+        design = DEFAULT_DESIGN
     return RenderJob(
-        design=certificate.design,
+        design=design,
         values=snapshot(certificate),
         attachment=credential_attachment(certificate),
         issued_at=certificate.issued_at,
@@ -254,28 +263,38 @@ def _write_atomically(path: Path, data: bytes) -> None:
     temporary.replace(path)
 
 
-def ensure_pdf(certificate: Certificate) -> tuple[CertificateDocument, Path]:
-    """The current edition's PDF, rendered (outside any transaction) and recorded if missing."""
-    document = db.session.scalar(
-        select(CertificateDocument).where(
-            CertificateDocument.certificate_id == certificate.id,
-            CertificateDocument.edition == certificate.edition,
+def _current_document(certificate_id: int, edition: int) -> CertificateDocument | None:
+    return db.session.scalar(
+        select(CertificateDocument)
+        .where(
+            CertificateDocument.certificate_id == certificate_id,
+            CertificateDocument.edition == edition,
         )
+        .order_by(CertificateDocument.id.desc())
+        .limit(1)
     )
+
+
+def ensure_pdf(certificate: Certificate) -> tuple[CertificateDocument, Path]:
+    """The current edition's PDF, rendered and recorded if missing.
+
+    Rendering takes tens of milliseconds, so it ends the caller's (read) transaction first.
+    A lost file renders again; if the bytes differ from before (a new signature image, a newer
+    WeasyPrint), the new fingerprint is recorded beside the old one, and both stay recognised.
+    """
+    document = _current_document(certificate.id, certificate.edition)
     if document is not None and pdf_path(document).is_file():
         return document, pdf_path(document)
-    certificate_id, edition, name = (
-        certificate.id,
-        certificate.edition,
-        f"{certificate.code}-{certificate.edition}.pdf",
-    )
+    certificate_id, edition, code = certificate.id, certificate.edition, certificate.code
     job = render_job(certificate)
-    db.session.rollback()  # no transaction open while rendering: it takes tens of milliseconds
+    db.session.rollback()
     data = render_pdf(job)
     digest = hashlib.sha256(data).hexdigest()
+    if document is not None and document.sha256 == digest:
+        _write_atomically(pdf_path(document), data)
+        return document, pdf_path(document)
+    name = f"{code}-{edition}-{digest[:12]}.pdf"
     _write_atomically(_files_dir() / name, data)
-    if document is not None:
-        return document, pdf_path(document)  # the file was lost; the render is byte-identical
     with write_transaction():
         document = CertificateDocument(
             certificate_id=certificate_id,
@@ -287,29 +306,27 @@ def ensure_pdf(certificate: Certificate) -> tuple[CertificateDocument, Path]:
         db.session.add(document)
         try:
             db.session.commit()
-        except IntegrityError:  # rendered at the same moment by another request
+        except IntegrityError:  # the same bytes recorded a moment ago by another request
             db.session.rollback()
             document = db.session.scalar(
-                select(CertificateDocument).where(
-                    CertificateDocument.certificate_id == certificate_id,
-                    CertificateDocument.edition == edition,
-                )
+                select(CertificateDocument).where(CertificateDocument.sha256 == digest)
             )
     return document, pdf_path(document)
 
 
-def render_missing() -> int:
-    """Render every current edition that has no PDF yet (`flask lms render-certificates`)."""
-    rendered = 0
+def render_missing() -> tuple[int, list[str]]:
+    """Render every current edition that has no PDF yet; (rendered, codes that failed)."""
+    rendered, failed = 0, []
     for certificate_id in list(db.session.scalars(select(Certificate.id))):
         certificate = db.session.get(Certificate, certificate_id)
-        document = db.session.scalar(
-            select(CertificateDocument.id).where(
-                CertificateDocument.certificate_id == certificate.id,
-                CertificateDocument.edition == certificate.edition,
-            )
-        )
-        if document is None:
-            ensure_pdf(certificate)
-            rendered += 1
-    return rendered
+        if _current_document(certificate.id, certificate.edition) is None:
+            code = certificate.display_code
+            try:
+                ensure_pdf(certificate)
+            except Exception:  # one broken certificate must not stop the others
+                log.exception("certificate %s: the PDF could not be rendered", code)
+                db.session.rollback()
+                failed.append(code)
+            else:
+                rendered += 1
+    return rendered, failed

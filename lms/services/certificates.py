@@ -7,13 +7,15 @@ rendered afterwards (services.certificate_pdf): rendering is slow and holds no l
 
 from __future__ import annotations
 
+import calendar
 import enum
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.extensions import db, write_transaction
@@ -21,12 +23,11 @@ from lms.models import (
     Certificate,
     CertificateDocument,
     Course,
-    StatusListCredential,
     StatusPurpose,
     User,
     utcnow,
 )
-from lms.services import audit, credentials, mail
+from lms.services import audit, credentials, mail, status_lists
 from lms.services.errors import DomainError
 from lms.services.links import external_url
 
@@ -48,6 +49,10 @@ class Action(enum.StrEnum):
     REINSTATE = "reinstate"
     SUSPEND = "suspend"
     UNSUSPEND = "unsuspend"
+
+
+def display(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, 12, 4))
 
 
 def generate_code() -> str:
@@ -130,26 +135,22 @@ def renewal_open(user_id: int, course_id: int, now: datetime) -> datetime | None
     return certificate.issued_at if _renewal_due(certificate, now) else None
 
 
-def _expiry(course: Course, now: datetime) -> datetime | None:
+def _expiry(course: Course, start: datetime) -> datetime | None:
+    """The last second of the day `months` calendar months on, in the issuer's time zone."""
     months = course.certificate_validity_months
     if not months:
         return None
-    return now + timedelta(days=round(months * 365.25 / 12))
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    local = start.astimezone(zone)
+    year, month = divmod(local.month - 1 + months, 12)
+    year, month = local.year + year, month + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return datetime(year, month, day, 23, 59, 59, tzinfo=zone).astimezone(UTC)
 
 
-def _allocate_status_slot() -> tuple[int, int]:
-    """A random index in the newest list, moving to a new list once half of it is taken."""
-    size = current_app.config["STATUS_LIST_BITS"]
-    current = db.session.scalar(select(func.max(Certificate.status_list))) or 1
-    used = db.session.scalar(
-        select(func.count(Certificate.id)).where(Certificate.status_list == current)
-    )
-    if used >= size // 2:
-        current += 1
-    return current, secrets.randbelow(size)
-
-
-def _fill_from(certificate: Certificate, user: User, course: Course, now: datetime) -> None:
+def _fill_from(
+    certificate: Certificate, user: User, course: Course, now: datetime, valid_from: datetime
+) -> None:
     certificate.holder_name = user.name
     certificate.course_title = course.title
     certificate.course_hours = course.hours
@@ -159,7 +160,7 @@ def _fill_from(certificate: Certificate, user: User, course: Course, now: dateti
     certificate.locale = user.locale or "it"
     certificate.design = course.certificate_design or "classic"
     certificate.issued_at = now
-    certificate.expires_at = _expiry(course, now)
+    certificate.expires_at = _expiry(course, valid_from)
 
 
 def _create(
@@ -167,28 +168,23 @@ def _create(
 ) -> tuple[Certificate, bool]:
     """A new certificate, or (existing, False) when another request issued it a moment ago."""
     for _try in range(8):
-        list_number, index = _allocate_status_slot()
         certificate = Certificate(
-            code=generate_code(),
-            user_id=user.id,
-            course_id=course.id,
-            exam_attempt_id=attempt_id,
-            status_list=list_number,
-            status_index=index,
+            code=generate_code(), user_id=user.id, course_id=course.id, exam_attempt_id=attempt_id
         )
-        _fill_from(certificate, user, course, now)
-        certificate.credential_jwt = credentials.sign_credential(certificate, course.slug)
+        _fill_from(certificate, user, course, now, now)
         savepoint = db.session.begin_nested()
-        db.session.add(certificate)
         try:
-            savepoint.commit()
-            return certificate, True
-        except IntegrityError:
+            status_lists.assign_slot(certificate)
+        except IntegrityError:  # a slot or code drawn twice, or issued in parallel
             savepoint.rollback()
             existing = certificate_for(user.id, course.id)
             if existing is not None:
                 return existing, False
-    raise RuntimeError("could not allocate a certificate code and status index")
+            continue
+        certificate.credential_jwt = credentials.sign_credential(certificate, course.slug)
+        savepoint.commit()
+        return certificate, True
+    raise RuntimeError("could not allocate a certificate code")
 
 
 def issue_certificate(
@@ -215,7 +211,8 @@ def issue_certificate(
         certificate = existing
         certificate.edition += 1
         certificate.exam_attempt_id = attempt_id or certificate.exam_attempt_id
-        _fill_from(certificate, user, course, now)
+        # Renewing early loses nothing: the new validity starts where the old one ends.
+        _fill_from(certificate, user, course, now, max(now, existing.expires_at))
         certificate.credential_jwt = credentials.sign_credential(certificate, course.slug)
         action = "certificate.renew"
     else:
@@ -263,36 +260,56 @@ def issue_by_instructor(
     return certificate
 
 
+def allowed_actions(certificate: Certificate) -> list[Action]:
+    """What staff may do next: revocation supersedes a suspension."""
+    if certificate.revoked_at is not None:
+        return [Action.REINSTATE]
+    return [Action.REVOKE, Action.UNSUSPEND if certificate.suspended_at else Action.SUSPEND]
+
+
 @write_transaction()
 def change_status(
     actor_id: int | None, certificate_id: int, action: str, reason: str, ip: str | None
 ) -> Certificate:
-    """Revoke, suspend, reinstate or lift a suspension; re-signs the status list it touches."""
+    """Revoke, suspend, reinstate or lift a suspension; re-signs the status lists it touches.
+
+    Revocation is final in the status list, so reinstating moves the certificate to a new slot
+    with a newly signed credential (a new edition: its PDF carries that credential).
+    """
     certificate = db.session.scalar(
         select(Certificate).where(Certificate.id == certificate_id).with_for_update()
     )
     if certificate is None:
         raise CertificateRefused("not_found")
-    now = utcnow()
-    if action == Action.REVOKE and certificate.revoked_at is None:
-        certificate.revoked_at, certificate.revoked_reason = now, reason
-        purpose = StatusPurpose.REVOCATION
-    elif action == Action.REINSTATE and certificate.revoked_at is not None:
-        certificate.revoked_at, certificate.revoked_reason = None, ""
-        purpose = StatusPurpose.REVOCATION
-    elif action == Action.SUSPEND and certificate.suspended_at is None:
-        certificate.suspended_at, certificate.suspended_reason = now, reason
-        purpose = StatusPurpose.SUSPENSION
-    elif action == Action.UNSUSPEND and certificate.suspended_at is not None:
-        certificate.suspended_at, certificate.suspended_reason = None, ""
-        purpose = StatusPurpose.SUSPENSION
-    elif action in set(Action):
+    if action not in set(Action):
+        raise CertificateRefused("unknown_action")
+    if action not in allowed_actions(certificate):
         db.session.commit()  # already in that state: a double click changes nothing
         return certificate
+    now = utcnow()
+    touched: set[StatusPurpose] = set()
+    if action == Action.REVOKE:
+        certificate.revoked_at, certificate.revoked_reason = now, reason
+        status_lists.revoke_slot(certificate)
+        touched.add(StatusPurpose.REVOCATION)
+        if certificate.suspended_at is not None:
+            certificate.suspended_at, certificate.suspended_reason = None, ""
+            touched.add(StatusPurpose.SUSPENSION)
+    elif action == Action.REINSTATE:
+        certificate.revoked_at, certificate.revoked_reason = None, ""
+        certificate.edition += 1
+        status_lists.take_slot(certificate)
+        course = db.session.get(Course, certificate.course_id)
+        certificate.credential_jwt = credentials.sign_credential(certificate, course.slug)
+    elif action == Action.SUSPEND:
+        certificate.suspended_at, certificate.suspended_reason = now, reason
+        touched.add(StatusPurpose.SUSPENSION)
     else:
-        raise CertificateRefused("unknown_action")
+        certificate.suspended_at, certificate.suspended_reason = None, ""
+        touched.add(StatusPurpose.SUSPENSION)
     db.session.flush()
-    credentials.sign_status_list(purpose, certificate.status_list, now)
+    for purpose in sorted(touched):
+        status_lists.sign(purpose, certificate.status_list, now)
     audit.record(
         f"certificate.{action}",
         actor_id=actor_id,
@@ -305,39 +322,10 @@ def change_status(
     return certificate
 
 
-def signed_status_list(purpose: str, list_number: int) -> str | None:
-    """The signed list, re-signed first when it is past half its life or after a key rotation."""
-    if list_number < 1 or list_number > (
-        db.session.scalar(select(func.max(Certificate.status_list))) or 1
-    ):
-        return None
-    now = utcnow()
-    row = db.session.get(StatusListCredential, (list_number, purpose))
-    if credentials.needs_resigning(row, now):
-        with write_transaction():
-            row = db.session.get(StatusListCredential, (list_number, purpose), with_for_update=True)
-            if credentials.needs_resigning(row, now):
-                row = credentials.sign_status_list(purpose, list_number, now)
-            token = row.signed_jwt
-            db.session.commit()
-            return token
-    return row.signed_jwt
-
-
-def resign_all_status_lists() -> int:
-    """After a key rotation or by cron: every list signed afresh, valid for another week."""
-    now = utcnow()
-    newest = db.session.scalar(select(func.max(Certificate.status_list))) or 1
-    with write_transaction():
-        for list_number in range(1, newest + 1):
-            for purpose in StatusPurpose:
-                credentials.sign_status_list(purpose, list_number, now)
-        db.session.commit()
-    return newest * len(StatusPurpose)
-
-
 def resign_credentials_of(fragment: str) -> int:
-    """Re-sign, with the signing key, every stored credential that `fragment` signed."""
+    """Re-sign with the signing key every credential that `fragment` signed, as a new edition
+
+    (so the PDF, which carries the credential, is rendered again)."""
     resigned = 0
     ids = list(db.session.scalars(select(Certificate.id).order_by(Certificate.id)))
     for start in range(0, len(ids), 500):
@@ -347,6 +335,7 @@ def resign_credentials_of(fragment: str) -> int:
             ):
                 if credentials.key_fragment_of(certificate.credential_jwt) == fragment:
                     course = db.session.get(Course, certificate.course_id)
+                    certificate.edition += 1
                     certificate.credential_jwt = credentials.sign_credential(
                         certificate, course.slug
                     )

@@ -18,6 +18,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 from jwt.algorithms import OKPAlgorithm
+from sqlalchemy import select
+
+from lms.extensions import db
+from lms.models import Certificate
 
 _KEY_FILE = re.compile(r"^key-(\d+)\.pem$")
 
@@ -87,10 +91,24 @@ def _load(directory: str, _version: int) -> tuple[IssuerKey, ...]:
     return tuple(keys)
 
 
+class IssuerKeyMissing(RuntimeError):
+    """Credentials were signed, but no key is found: a wrong ISSUER_KEY_DIR or a lost folder."""
+
+
 def published_keys() -> tuple[IssuerKey, ...]:
-    """Every key still published, the signing one first (created on first use)."""
+    """Every key still published, the signing one first (created on first use).
+
+    A fresh key is made only while nothing was ever signed: otherwise a new `key-1` would
+    silently break every credential issued before (and differ on each app server).
+    """
     directory = _key_dir()
     if not _numbers(directory):
+        signed = select(Certificate.id).where(Certificate.credential_jwt != "").limit(1)
+        if db.session.scalar(signed) is not None:
+            raise IssuerKeyMissing(
+                f"no signing key in {directory}, but certificates exist: restore the folder "
+                "from backup or point ISSUER_KEY_DIR at the shared one"
+            )
         _write_new_key(directory, 1)
     return _load(str(directory), directory.stat().st_mtime_ns)
 
@@ -107,13 +125,18 @@ def rotate() -> IssuerKey:
     return signing_key()
 
 
-def retire(fragment: str) -> None:
-    """Stop publishing a key (e.g. one that leaked); the signing key cannot be retired."""
+def check_retirable(fragment: str) -> Path:
     if fragment == signing_key().fragment:
         raise ValueError("the signing key cannot be retired: rotate first")
     path = _key_dir() / f"{fragment}.pem"
     if not _KEY_FILE.match(path.name) or not path.exists():
         raise LookupError(fragment)
+    return path
+
+
+def retire(fragment: str) -> None:
+    """Stop publishing a key (e.g. one that leaked); the signing key cannot be retired."""
+    path = check_retirable(fragment)
     retired = _key_dir() / "retired"
     retired.mkdir(exist_ok=True, mode=0o700)
     path.rename(retired / path.name)

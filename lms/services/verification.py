@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
 from flask import current_app
@@ -58,6 +59,33 @@ def verify(code_text: str, now: datetime) -> Verification | None:
     if document is not None:
         checks.append(Check("document", True, document.sha256))
     return Verification(certificate, status, now, document, signed_by, checks)
+
+
+def fingerprint(stream: BinaryIO, limit: int) -> str | None:
+    """sha256 of an uploaded file read in chunks, or None once it passes `limit` bytes."""
+    digest, size = hashlib.sha256(), 0
+    while chunk := stream.read(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class DocumentCheck:
+    verification: Verification
+    current_edition: bool
+
+
+def verify_document(sha256_hex: str, now: datetime) -> DocumentCheck | None:
+    """An uploaded PDF is ours only if its bytes are exactly those of a PDF we served."""
+    found = certificates.find_document(sha256_hex)
+    if found is None:
+        return None
+    document, certificate = found
+    checked = verify(certificate.code, now)
+    return DocumentCheck(checked, document.edition == certificate.edition)
 
 
 def linkedin_url(verification: Verification) -> str:

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-23 11:37:04.358010
+Create Date: 2026-11-23 12:27:58.843253
 
 """
 from alembic import op
@@ -73,9 +73,23 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['certificate_id'], ['certificates.id'], name=op.f('fk_certificate_documents_certificate_id_certificates')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate_documents')),
-    sa.UniqueConstraint('certificate_id', 'edition', name=op.f('uq_certificate_documents_certificate_id_edition')),
     sa.UniqueConstraint('sha256', name=op.f('uq_certificate_documents_sha256'))
     )
+    with op.batch_alter_table('certificate_documents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificate_documents_certificate_id'), ['certificate_id'], unique=False)
+
+    op.create_table('status_slots',
+    sa.Column('status_list', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('status_index', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('certificate_id', sa.Integer(), nullable=False),
+    sa.Column('revoked', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['certificate_id'], ['certificates.id'], name=op.f('fk_status_slots_certificate_id_certificates')),
+    sa.PrimaryKeyConstraint('status_list', 'status_index', name=op.f('pk_status_slots'))
+    )
+    with op.batch_alter_table('status_slots', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_status_slots_certificate_id'), ['certificate_id'], unique=False)
+
     with op.batch_alter_table('courses', schema=None) as batch_op:
         batch_op.add_column(sa.Column('certificate_validity_months', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('certificate_design', sa.String(length=60), server_default='classic', nullable=False))
@@ -92,6 +106,13 @@ def downgrade():
         batch_op.drop_column('certificate_signer_name')
         batch_op.drop_column('certificate_design')
         batch_op.drop_column('certificate_validity_months')
+
+    with op.batch_alter_table('status_slots', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_status_slots_certificate_id'))
+
+    op.drop_table('status_slots')
+    with op.batch_alter_table('certificate_documents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificate_documents_certificate_id'))
 
     op.drop_table('certificate_documents')
     with op.batch_alter_table('certificates', schema=None) as batch_op:

@@ -245,6 +245,7 @@ def certificate_list(slug: str):
         now=utcnow(),
         items=certificates.course_certificates(course.id, query),
         status_form=forms.CertificateStatusForm(formdata=None),
+        allowed_actions=certificates.allowed_actions,
     )
 
 
@@ -253,7 +254,7 @@ def certificate_status(certificate_id: int, action: str):
     form = forms.CertificateStatusForm()
     slug = request.form.get("course", "")
     if not form.validate_on_submit():
-        flash(_("Write the reason: it is audited, and shown on the verification page."), "error")
+        flash(_("Write the reason: it is audited (a revocation's reason is also public)."), "error")
     else:
         try:
             certificates.change_status(

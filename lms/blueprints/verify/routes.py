@@ -5,8 +5,6 @@ These URLs are a contract (printed on certificates): never change them.
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import (
     Blueprint,
     abort,
@@ -24,7 +22,14 @@ from flask_login import current_user
 from lms.blueprints.verify.forms import CodeForm, UploadForm
 from lms.extensions import limiter
 from lms.models import utcnow
-from lms.services import certificate_pdf, certificates, credentials, issuer_keys, verification
+from lms.services import (
+    certificate_pdf,
+    certificates,
+    credentials,
+    issuer_keys,
+    status_lists,
+    verification,
+)
 
 bp = Blueprint("verify", __name__)
 
@@ -54,7 +59,8 @@ def _public(response):
 def lookup():
     form = CodeForm(request.args)
     if request.args and form.validate():
-        return redirect(url_for("verify.certificate", code=form.code.data))
+        code = certificates.display(certificates.normalize_code(form.code.data))
+        return redirect(url_for("verify.certificate", code=code))
     return render_template(
         "verify/lookup.html",
         form=form if request.args else CodeForm(formdata=None),
@@ -66,40 +72,31 @@ def lookup():
 @limiter.limit(_upload_limit)
 def upload():
     form = UploadForm()
-    if not form.validate_on_submit():
-        return render_template(
-            "verify/lookup.html", form=CodeForm(formdata=None), upload_form=form
-        ), 400
-    digest = hashlib.sha256()
-    size = 0
-    while chunk := form.document.data.stream.read(64 * 1024):
-        size += len(chunk)
-        if size > MAX_UPLOAD_BYTES:
-            form.document.errors.append(
-                _("The file is larger than 10 MB: a certificate PDF is much smaller.")
-            )
+    if form.validate_on_submit():
+        digest = verification.fingerprint(form.document.data.stream, MAX_UPLOAD_BYTES)
+        if digest is not None:
             return render_template(
-                "verify/lookup.html", form=CodeForm(formdata=None), upload_form=form
-            ), 413
-        digest.update(chunk)
-    found = certificates.find_document(digest.hexdigest())
-    checked = verification.verify(found[1].code, utcnow()) if found else None
+                "verify/upload_result.html",
+                found=verification.verify_document(digest, utcnow()),
+                sha256=digest,
+            )
+        form.document.errors.append(
+            _("The file is larger than 10 MB: a certificate PDF is much smaller.")
+        )
+    status = 413 if form.document.errors and form.document.data else 400
     return render_template(
-        "verify/upload_result.html",
-        found=checked,
-        document=found[0] if found else None,
-        sha256=digest.hexdigest(),
-    )
+        "verify/lookup.html", form=CodeForm(formdata=None), upload_form=form
+    ), status
 
 
 @bp.get("/verify/<code>")
 @lookups
 def certificate(code: str):
     canonical = certificates.normalize_code(code)
-    if canonical is not None:
-        display = "-".join(canonical[i : i + 4] for i in range(0, 12, 4))
-        if code != display:
-            return redirect(url_for("verify.certificate", code=display), code=301)
+    if canonical is not None and code != certificates.display(canonical):
+        return redirect(
+            url_for("verify.certificate", code=certificates.display(canonical)), code=301
+        )
     checked = verification.verify(code, utcnow())
     if checked is None:
         return render_template("verify/not_found.html", code=code[:40]), 404
@@ -142,6 +139,8 @@ def certificate_pdf_file(code: str):
     found = certificates.find_by_code(code)
     if found is None:
         abort(404)
+    if found.revoked_at is not None or found.suspended_at is not None:
+        abort(410)  # no clean PDF of a revoked or suspended certificate: see its page
     _document, path = certificate_pdf.ensure_pdf(found)
     return send_file(
         path,
@@ -160,7 +159,7 @@ def did_document():
 
 @bp.get("/status/<any(revocation, suspension):purpose>/<int:list_number>")
 def status_list(purpose: str, list_number: int):
-    token = certificates.signed_status_list(purpose, list_number)
+    token = status_lists.signed_list(purpose, list_number)
     if token is None:
         abort(404)
     return _public(current_app.response_class(token, mimetype=credentials.MEDIA_TYPE))
