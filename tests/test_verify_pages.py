@@ -259,3 +259,19 @@ def test_holder_name_change_does_not_change_the_page(app, client, cert):
         db.session.commit()
     page = _page(client, cert["code"]).get_data(as_text=True)
     assert "Anna Verdi" in page and "Anna Rossi" not in page
+
+
+def test_ipv6_callers_share_a_limit_per_64_block(make_app):
+    app = make_app(VERIFY_LIMIT_PER_IP="2 per minute")
+    client = app.test_client()
+    for host in ("2001:db8:1:2::1", "2001:db8:1:2::ffff"):
+        response = client.get("/verify/AAAA-BBBB-CCCC.json", environ_base={"REMOTE_ADDR": host})
+        assert response.status_code == 404
+    same_block = client.get(
+        "/verify/AAAA-BBBB-CCCC", environ_base={"REMOTE_ADDR": "2001:db8:1:2::9"}
+    )
+    assert same_block.status_code == 429
+    other_block = client.get(
+        "/verify/AAAA-BBBB-CCCC", environ_base={"REMOTE_ADDR": "2001:db8:1:3::1"}
+    )
+    assert other_block.status_code == 404
