@@ -6,7 +6,7 @@ is left of a request once the database and the lesson logic are taken away.
 
 from __future__ import annotations
 
-from flask import render_template_string
+from flask import render_template
 
 from lms import create_app
 
@@ -23,9 +23,10 @@ def app():
 
 def floor_app():
     application = create_app()
+    template = application.jinja_env.from_string(FLOOR_TEMPLATE)  # compiled once, like a file
 
     @application.get("/_floor")
     def floor():
-        return render_template_string(FLOOR_TEMPLATE, text=TEXT)
+        return render_template(template, text=TEXT)
 
     return application

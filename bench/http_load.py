@@ -79,13 +79,21 @@ def _to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, seconds: int, connections: int = 16, cookie: str | None = None) -> Figures:
-    """Load `url` for `seconds` with wrk and read its figures."""
+def wrk(
+    url: str,
+    seconds: int,
+    connections: int = 16,
+    cookie: str | None = None,
+    script: str | None = None,
+) -> Figures:
+    """Load `url` for `seconds` with wrk and read its figures; `script`: a wrk Lua file."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
+    if script:
+        command[1:1] = ["-s", script]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p50 = _to_ms(re.search(r"\s50%\s+(\S+)", output).group(1))

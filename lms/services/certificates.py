@@ -74,13 +74,23 @@ def find_by_code(text: str) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.code == code))
 
 
-def latest_document(certificate: Certificate) -> CertificateDocument | None:
-    return db.session.scalar(
-        select(CertificateDocument).where(
-            CertificateDocument.certificate_id == certificate.id,
-            CertificateDocument.edition == certificate.edition,
+def find_with_document(text: str) -> tuple[Certificate, CertificateDocument | None] | None:
+    """The certificate and its current edition's latest PDF record, in one query."""
+    code = normalize_code(text)
+    if code is None:
+        return None
+    row = db.session.execute(
+        select(Certificate, CertificateDocument)
+        .outerjoin(
+            CertificateDocument,
+            (CertificateDocument.certificate_id == Certificate.id)
+            & (CertificateDocument.edition == Certificate.edition),
         )
-    )
+        .where(Certificate.code == code)
+        .order_by(CertificateDocument.id.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
 
 
 def find_document(sha256_hex: str) -> tuple[CertificateDocument, Certificate] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -120,12 +121,18 @@ def sign_credential(certificate: Certificate, course_slug: str) -> str:
 
 def check_signature(token: str) -> str | None:
     """The DID URL of the published key that signed `token`, or None if no published key did."""
+    return _verified_kid(token, issuer_keys.issuer_did(), issuer_keys.published_keys())
+
+
+@lru_cache(maxsize=4096)
+def _verified_kid(token: str, did: str, keys: tuple[issuer_keys.IssuerKey, ...]) -> str | None:
+    """Cached per token and loaded key set (reloaded keys are new objects, so a new entry): a
+    stored credential never changes, and parsing it costs more than checking the signature."""
     try:
         kid = jwt.get_unverified_header(token).get("kid", "")
     except jwt.PyJWTError:
         return None
-    did = issuer_keys.issuer_did()
-    for key in issuer_keys.published_keys():
+    for key in keys:
         if kid == f"{did}#{key.fragment}":
             try:
                 jwt.decode(

@@ -43,12 +43,12 @@ class Verification:
 
 
 def verify(code_text: str, now: datetime) -> Verification | None:
-    certificate = certificates.find_by_code(code_text)
-    if certificate is None:
+    found = certificates.find_with_document(code_text)
+    if found is None:
         return None
+    certificate, document = found
     status = certificate.status_at(now)
     signed_by = credentials.check_signature(certificate.credential_jwt)
-    document = certificates.latest_document(certificate)
     checks = [
         Check("register", True, certificate.issuer_name),
         Check("signature", signed_by is not None, signed_by or ""),

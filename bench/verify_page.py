@@ -1,0 +1,244 @@
+"""Public certificate verification page under load, beside the floor measured in the same run.
+
+Anyone (no login) opens `/verify/<code>` for one of 100,000 issued certificates: the page looks the
+code up and checks the stored credential's Ed25519 signature. Served by gunicorn (2 sync workers)
+on loopback and loaded by wrk, which picks each request's code at random among 2,000 sampled ones.
+The floor is the same base layout with no database, same gunicorn settings. Goal: the verification
+page at >= 60% of the floor.
+
+    .venv/bin/python -m bench.verify_page [--seconds 10] [--database-url postgresql+psycopg://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import flask_migrate
+from sqlalchemy import insert, select, text
+
+from bench.http_load import gunicorn, wrk
+from lms import create_app
+from lms.extensions import db
+from lms.models import Certificate, Course, StatusSlot, User, utcnow
+from lms.services import certificates, credentials
+
+SECRET = "bench-secret-key-that-is-long-enough-for-production"  # noqa: S105 - a throwaway bench key
+# Nobody logs in: a fixed hash string spares hashing a password 100,000 times (or even once).
+PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$YmVuY2hzYWx0$YmVuY2hoYXNobm90YXJlYWxvbmU"  # noqa: S105
+BASE_URL = "http://127.0.0.1"  # the seed and the server must agree: it names the issuer's did:web
+SAMPLED_CODES = 2_000
+
+LUA = """local paths = {{
+{paths}
+}}
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+end
+function init(args)
+  math.randomseed(os.time() * 100 + id)
+end
+function request()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+"""
+
+
+os.environ["ALLOW_TEST_PAYMENTS"] = "1"  # production settings, but no Stripe account here
+
+
+def unique_codes(count: int) -> list[str]:
+    codes: set[str] = set()
+    while len(codes) < count:
+        codes.add(certificates.generate_code())
+    return list(codes)
+
+
+def status_slots(count: int, size: int) -> list[tuple[int, int]]:
+    """(list, index) per certificate: list i // (size / 2) + 1, a random free index within it.
+
+    The app fills a list of `size` bits up to half (services.status_lists.assign_slot), as here.
+    """
+    per_list = size // 2
+    slots = []
+    for first in range(0, count, per_list):
+        indexes = random.sample(range(size), min(per_list, count - first))
+        slots += [(first // per_list + 1, index) for index in indexes]
+    return slots
+
+
+def seed(database_url: str, key_dir: str, count: int) -> list[str]:
+    """`count` students, each holding a certificate of one course (with its status slot);
+    return a sample of the codes."""
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": SECRET,
+            "LMS_ENV": "production",
+            "PUBLIC_BASE_URL": BASE_URL,
+            "ISSUER_KEY_DIR": key_dir,
+        }
+    )
+    with app.app_context():
+        if database_url.startswith("postgresql"):
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        flask_migrate.upgrade()
+        course = Course(
+            slug="bench", title="Corso di prova", price_cents=29700, hours=40, is_published=True
+        )
+        db.session.add(course)
+        db.session.flush()
+        now = utcnow()
+        db.session.execute(
+            insert(User),
+            [
+                {
+                    "email": f"s{i}@example.org",
+                    "name": f"Studente {i}",
+                    "password_hash": PASSWORD_HASH,
+                    "role": "student",
+                    "locale": "it",
+                    "created_at": now,
+                    "email_verified_at": now,
+                }
+                for i in range(count)
+            ],
+        )
+        user_ids = db.session.scalars(select(User.id).order_by(User.id)).all()
+        codes = unique_codes(count)
+        issuer = app.config["ISSUER_NAME"]
+        # One real credential, signed by the issuer key the server will load, is stored on every
+        # row: the page checks its Ed25519 signature as it would any other. Its payload names the
+        # first certificate's code, not each row's: the page checks only the signature.
+        template = Certificate(
+            code=codes[0],
+            course_title=course.title,
+            course_hours=course.hours,
+            holder_name="Studente 0",
+            issuer_name=issuer,
+            issued_at=now,
+            expires_at=None,
+            status_list=1,
+            status_index=0,
+        )
+        token = credentials.sign_credential(template, course.slug)
+        rows = []
+        for i, (code, user_id, (list_number, index)) in enumerate(
+            zip(codes, user_ids, status_slots(count, app.config["STATUS_LIST_BITS"]), strict=True)
+        ):
+            issued_at = now - timedelta(minutes=i)
+            rows.append(
+                {
+                    "code": code,
+                    "user_id": user_id,
+                    "course_id": course.id,
+                    "holder_name": f"Studente {i}",
+                    "course_title": course.title,
+                    "course_hours": course.hours,
+                    "issuer_name": issuer,
+                    "signer_name": "Giulia Ferraris",
+                    "signer_title": "Direttrice del corso",
+                    "locale": "it",
+                    "design": "classic",
+                    "edition": 1,
+                    "issued_at": issued_at,
+                    "status_list": list_number,
+                    "status_index": index,
+                    "credential_jwt": token,
+                    "created_at": issued_at,
+                    "updated_at": issued_at,
+                }
+            )
+        db.session.execute(insert(Certificate), rows)
+        db.session.execute(
+            insert(StatusSlot),
+            [
+                {"status_list": list_number, "status_index": index, "certificate_id": cid}
+                for cid, list_number, index in db.session.execute(
+                    select(Certificate.id, Certificate.status_list, Certificate.status_index)
+                )
+            ],
+        )
+        db.session.commit()
+        db.engine.dispose()
+    return random.sample(codes, min(SAMPLED_CODES, count))
+
+
+def get(port: int, path: str) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    return response.status, response.read().decode()
+
+
+def check_page(port: int, code: str) -> None:
+    """One request before the load: the benchmark must never measure an error page."""
+    path = f"/verify/{certificates.display(code)}"
+    status, page = get(port, path)
+    if status != 200:
+        raise SystemExit(f"{path} answered {status}:\n{page[:2000]}")
+    # "Valido" in Italian, the default locale; "Valid" while the catalog lacks the word.
+    if not re.search(r'class="status-word">\s*(Valido|Valid)\s*<', page):
+        raise SystemExit(f"{path} does not say the certificate is valid")
+    # A signature the page cannot check (wrong key folder or base URL) would skip the work.
+    if '<li class="failed">' in page:
+        raise SystemExit(f"{path} shows a failed check (is the signature checked?)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--certificates", type=int, default=100_000)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        database_url = args.database_url or f"sqlite:///{folder}/bench.sqlite3"
+        key_dir = str(Path(folder) / "issuer-keys")
+        sample = seed(database_url, key_dir, args.certificates)
+        script = Path(folder) / "verify_paths.lua"
+        paths = ",\n".join(f'  "/verify/{certificates.display(code)}"' for code in sample)
+        script.write_text(LUA.format(paths=paths), encoding="utf-8")
+        env = {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": SECRET,
+            "LMS_ENV": "production",
+            "ALLOW_TEST_PAYMENTS": "1",
+            "PUBLIC_BASE_URL": BASE_URL,
+            "ISSUER_KEY_DIR": key_dir,
+            # The verify pages allow 120 lookups a minute per IP: from one machine, every request
+            # past those would be a 429. The limit is the limiter's cost, not the page's.
+            "RATELIMIT_ENABLED": "0",
+        }
+        with gunicorn("floor_app()", env) as port:
+            get(port, "/_floor")  # waits for the workers to load the app, outside the warm-up
+            wrk(f"http://127.0.0.1:{port}/_floor", 2)  # warm up
+            floor = wrk(f"http://127.0.0.1:{port}/_floor", args.seconds)
+        with gunicorn("app()", env) as port:
+            check_page(port, sample[0])
+            url = f"http://127.0.0.1:{port}"
+            wrk(url, 2, script=str(script))
+            page = wrk(url, args.seconds, script=str(script))
+    backend = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
+    print(
+        f"verification page, {args.certificates} certificates, {len(sample)} codes at random, "
+        f"{backend}, gunicorn 2 sync workers, wrk -c16"
+    )
+    print(floor.line("floor (layout, no database)"))
+    print(page.line("verify page (anonymous)"))
+    ratio = page.requests_per_second / floor.requests_per_second
+    print(f"ratio: {ratio:.0%} of the floor (goal: at least 60%)")
+
+
+if __name__ == "__main__":
+    main()
