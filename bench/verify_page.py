@@ -206,9 +206,14 @@ def main() -> None:
         database_url = args.database_url or f"sqlite:///{folder}/bench.sqlite3"
         key_dir = str(Path(folder) / "issuer-keys")
         sample = seed(database_url, key_dir, args.certificates)
+        # The floor is loaded through the same Lua script shape (a random path of as many), so
+        # wrk spends the same client CPU on both: on 2 cores it competes with the server.
         script = Path(folder) / "verify_paths.lua"
         paths = ",\n".join(f'  "/verify/{certificates.display(code)}"' for code in sample)
         script.write_text(LUA.format(paths=paths), encoding="utf-8")
+        floor_script = Path(folder) / "floor_paths.lua"
+        paths = ",\n".join(f'  "/_floor?code={certificates.display(code)}"' for code in sample)
+        floor_script.write_text(LUA.format(paths=paths), encoding="utf-8")
         env = {
             "DATABASE_URL": database_url,
             "SECRET_KEY": SECRET,
@@ -222,8 +227,8 @@ def main() -> None:
         }
         with gunicorn("floor_app()", env) as port:
             get(port, "/_floor")  # waits for the workers to load the app, outside the warm-up
-            wrk(f"http://127.0.0.1:{port}/_floor", 2)  # warm up
-            floor = wrk(f"http://127.0.0.1:{port}/_floor", args.seconds)
+            wrk(f"http://127.0.0.1:{port}", 2, script=str(floor_script))  # warm up
+            floor = wrk(f"http://127.0.0.1:{port}", args.seconds, script=str(floor_script))
         with gunicorn("app()", env) as port:
             check_page(port, sample[0])
             url = f"http://127.0.0.1:{port}"

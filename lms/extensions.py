@@ -82,6 +82,10 @@ def enable_sqlite_pragmas(engine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Reads straight from the OS page cache, and a larger page cache per connection: a
+        # random certificate lookup among 100,000 otherwise costs read() calls per page.
+        cursor.execute("PRAGMA mmap_size=268435456")
+        cursor.execute("PRAGMA cache_size=-16000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
