@@ -85,6 +85,7 @@ def test_revoked_certificate_shows_date_and_reason(app, client, cert):
     data = _json(client, cert["code"]).get_json()
     assert "status-revoked" in page
     assert "Violazione dell&#39;art. 4" in page
+    assert f"/verify/{cert['code']}.pdf" not in page  # no clean copy of a revoked certificate
     assert data["status"] == "revoked"
     assert data["revocation_reason"] == "Violazione dell'art. 4"
     assert data["revoked_at"] is not None

@@ -106,7 +106,9 @@ def certificate(code: str):
             render_template(
                 "verify/certificate.html",
                 v=checked,
-                linkedin_url=verification.linkedin_url(checked) if is_holder else None,
+                linkedin_url=verification.linkedin_url(checked)
+                if is_holder and checked.status.value == "valid"
+                else None,
                 is_holder=is_holder,
             )
         )
