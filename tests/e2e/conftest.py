@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests import factories
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -46,3 +48,18 @@ def browser():
         )
         yield instance
         instance.close()
+
+
+def start_exam(page, base: str, email: str) -> None:
+    """Log in, complete the one lesson of course `corso`, take the pledge and start the exam."""
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", factories.PASSWORD)
+    page.click("button.button-block")
+    page.goto(f"{base}/learn/corso/lezione-1-1")
+    page.click("text=Segna come completata")
+    page.goto(f"{base}/learn/corso/exam/")
+    page.check("#accept")
+    page.click("text=Accetta l'impegno")
+    page.click("text=Inizia l'esame")
+    page.wait_for_selector(".exam-form")

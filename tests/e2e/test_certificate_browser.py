@@ -7,6 +7,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.e2e.conftest import start_exam
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -22,17 +23,7 @@ def test_pass_download_and_verify_as_a_client(live_server, browser, tmp_path):
         user = factories.make_user(email="candidata@example.org", name="Chiara Galli")
         factories.make_enrollment(user, course)
     page = browser.new_page(viewport={"width": 390, "height": 844}, accept_downloads=True)
-    page.goto(f"{base}/login")
-    page.fill("#email", "candidata@example.org")
-    page.fill("#password", factories.PASSWORD)
-    page.click("button.button-block")
-    page.goto(f"{base}/learn/corso/lezione-1-1")
-    page.click("text=Segna come completata")
-    page.goto(f"{base}/learn/corso/exam/")
-    page.check("#accept")
-    page.click("text=Accetta l'impegno")
-    page.click("text=Inizia l'esame")
-    page.wait_for_selector(".exam-form")
+    start_exam(page, base, "candidata@example.org")
     questions = page.locator(".question fieldset")
     for n in range(questions.count()):
         questions.nth(n).locator("label", has_text="Giusta").click()

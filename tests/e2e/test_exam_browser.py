@@ -8,6 +8,7 @@ from sqlalchemy import select
 from lms.extensions import db
 from lms.models import ExamAnswer
 from tests import factories
+from tests.e2e.conftest import start_exam
 
 
 def test_exam_autosaves_and_resumes(live_server, browser, tmp_path):
@@ -18,17 +19,7 @@ def test_exam_autosaves_and_resumes(live_server, browser, tmp_path):
         user = factories.make_user(email="candidata@example.org")
         factories.make_enrollment(user, course)
     page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(f"{base}/login")
-    page.fill("#email", "candidata@example.org")
-    page.fill("#password", factories.PASSWORD)
-    page.click("button.button-block")
-    page.goto(f"{base}/learn/corso/lezione-1-1")
-    page.click("text=Segna come completata")
-    page.goto(f"{base}/learn/corso/exam/")
-    page.check("#accept")
-    page.click("text=Accetta l'impegno")
-    page.click("text=Inizia l'esame")
-    page.wait_for_selector(".exam-form")
+    start_exam(page, base, "candidata@example.org")
     clock = page.locator(".countdown").inner_text()
     assert clock.startswith(("30:", "29:"))
 
