@@ -182,7 +182,7 @@ def get(port: int, path: str) -> tuple[int, str]:
 
 def check_page(port: int, code: str) -> None:
     """One request before the load: the benchmark must never measure an error page."""
-    path = f"/verify/{certificates.display(code)}"
+    path = f"/verify/{certificates.display_code(code)}"
     status, page = get(port, path)
     if status != 200:
         raise SystemExit(f"{path} answered {status}:\n{page[:2000]}")
@@ -209,10 +209,10 @@ def main() -> None:
         # The floor is loaded through the same Lua script shape (a random path of as many), so
         # wrk spends the same client CPU on both: on 2 cores it competes with the server.
         script = Path(folder) / "verify_paths.lua"
-        paths = ",\n".join(f'  "/verify/{certificates.display(code)}"' for code in sample)
+        paths = ",\n".join(f'  "/verify/{certificates.display_code(code)}"' for code in sample)
         script.write_text(LUA.format(paths=paths), encoding="utf-8")
         floor_script = Path(folder) / "floor_paths.lua"
-        paths = ",\n".join(f'  "/_floor?code={certificates.display(code)}"' for code in sample)
+        paths = ",\n".join(f'  "/_floor?code={certificates.display_code(code)}"' for code in sample)
         floor_script.write_text(LUA.format(paths=paths), encoding="utf-8")
         env = {
             "DATABASE_URL": database_url,

@@ -12,6 +12,11 @@ from lms.extensions import db
 from lms.models.types import UTCDateTime, utcnow
 
 
+def display_code(code: str) -> str:
+    """`7KQ2M9XD4HNP` as printed and linked: `7KQ2-M9XD-4HNP`."""
+    return "-".join(code[i : i + 4] for i in range(0, 12, 4))
+
+
 class CertificateStatus(enum.StrEnum):
     VALID = "valid"
     EXPIRED = "expired"
@@ -67,7 +72,7 @@ class Certificate(db.Model):
 
     @property
     def display_code(self) -> str:
-        return "-".join(self.code[i : i + 4] for i in range(0, 12, 4))
+        return display_code(self.code)
 
     def status_at(self, now: datetime) -> CertificateStatus:
         if self.revoked_at is not None:

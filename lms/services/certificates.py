@@ -27,6 +27,7 @@ from lms.models import (
     User,
     utcnow,
 )
+from lms.models.certificates import display_code as display_code  # re-exported for views
 from lms.services import audit, credentials, mail, status_lists
 from lms.services.errors import DomainError
 from lms.services.links import external_url
@@ -49,10 +50,6 @@ class Action(enum.StrEnum):
     REINSTATE = "reinstate"
     SUSPEND = "suspend"
     UNSUSPEND = "unsuspend"
-
-
-def display(code: str) -> str:
-    return "-".join(code[i : i + 4] for i in range(0, 12, 4))
 
 
 def generate_code() -> str:

@@ -59,7 +59,7 @@ def _public(response):
 def lookup():
     form = CodeForm(request.args)
     if request.args and form.validate():
-        code = certificates.display(certificates.normalize_code(form.code.data))
+        code = certificates.display_code(certificates.normalize_code(form.code.data))
         return redirect(url_for("verify.certificate", code=code))
     return render_template(
         "verify/lookup.html",
@@ -93,9 +93,9 @@ def upload():
 @lookups
 def certificate(code: str):
     canonical = certificates.normalize_code(code)
-    if canonical is not None and code != certificates.display(canonical):
+    if canonical is not None and code != certificates.display_code(canonical):
         return redirect(
-            url_for("verify.certificate", code=certificates.display(canonical)), code=301
+            url_for("verify.certificate", code=certificates.display_code(canonical)), code=301
         )
     checked = verification.verify(code, utcnow())
     if checked is None:
