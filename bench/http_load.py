@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -106,6 +107,47 @@ def wrk(
     ):
         errors += sum(int(n) for n in match.groups())
     return Figures(rps, p50, p99, errors)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What wrk loads: a URL, with a session cookie or a Lua script that picks the paths."""
+
+    url: str
+    cookie: str | None = None
+    script: str | None = None
+
+    def load(self, seconds: int) -> Figures:
+        return wrk(self.url, seconds, cookie=self.cookie, script=self.script)
+
+
+def alternate(
+    floor: Target, page: Target, seconds: int, rounds: int
+) -> list[tuple[Figures, Figures]]:
+    """Load the floor and the page in turns, `rounds` times each, after warming both up.
+
+    The CPU a shared machine offers drifts within a minute: measured once each, one after the
+    other, the floor and the page would catch different parts of that drift (ratios from 46%
+    to 65% in two runs of the same code). Turns expose each side to the same drift.
+    """
+    floor.load(2)
+    page.load(2)
+    return [(floor.load(seconds), page.load(seconds)) for _ in range(rounds)]
+
+
+def report(rounds: list[tuple[Figures, Figures]], page_label: str, goal: float) -> None:
+    """Each round's figures, then the median ratio to the floor against the goal."""
+    ratios = []
+    for number, (floor, page) in enumerate(rounds, start=1):
+        ratios.append(page.requests_per_second / floor.requests_per_second)
+        print(f"round {number}: ratio {ratios[-1]:.0%}")
+        print("  " + floor.line("floor (layout, no database)"))
+        print("  " + page.line(page_label))
+    median = statistics.median(ratios)
+    print(
+        f"ratio: {median:.0%} of the floor, median of {len(ratios)} rounds "
+        f"(goal: at least {goal:.0%})"
+    )
 
 
 def log_in(port: int, email: str, password: str, cookie_name: str = "lms_session") -> str:

@@ -4,7 +4,7 @@ A logged-in student opens a lesson of a 20 x 10 course that 10,000 students are 
 served by gunicorn (2 sync workers) on loopback and loaded by wrk. The floor is the same base
 layout with no database, same gunicorn settings. Goal: the lesson page at >= 40% of the floor.
 
-    .venv/bin/python -m bench.lesson_page [--seconds 10] [--database-url postgresql+psycopg://...]
+    .venv/bin/python -m bench.lesson_page [--seconds 10] [--rounds 3] [--database-url postgresql+psycopg://...]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import flask_migrate
 from sqlalchemy import insert, select, text
 
-from bench.http_load import gunicorn, log_in, wrk
+from bench.http_load import Target, alternate, gunicorn, log_in, report
 from lms import create_app
 from lms.extensions import db
 from lms.models import Course, Enrollment, Lesson, LessonProgress, Module, User, utcnow
@@ -118,6 +118,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--students", type=int, default=10_000)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
@@ -131,23 +132,20 @@ def main() -> None:
             "PUBLIC_BASE_URL": "http://127.0.0.1",
             "RATELIMIT_ENABLED": "false",
         }
-        with gunicorn("floor_app()", env) as port:
-            wrk(f"http://127.0.0.1:{port}/_floor", 2)  # warm up
-            floor = wrk(f"http://127.0.0.1:{port}/_floor", args.seconds)
-        with gunicorn("app()", env) as port:
+        with gunicorn("floor_app()", env) as floor_port, gunicorn("app()", env) as port:
             cookie = log_in(port, STUDENT, PASSWORD)
-            url = f"http://127.0.0.1:{port}/learn/bench/l-3-7"
-            wrk(url, 2, cookie=cookie)
-            lesson = wrk(url, args.seconds, cookie=cookie)
+            rounds = alternate(
+                Target(f"http://127.0.0.1:{floor_port}/_floor"),
+                Target(f"http://127.0.0.1:{port}/learn/bench/l-3-7", cookie=cookie),
+                args.seconds,
+                args.rounds,
+            )
     backend = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
     print(
         f"lesson page, 20x10 course, {args.students} enrolled, {backend}, "
         "gunicorn 2 sync workers, wrk -c16"
     )
-    print(floor.line("floor (layout, no database)"))
-    print(lesson.line("lesson page (logged in)"))
-    ratio = lesson.requests_per_second / floor.requests_per_second
-    print(f"ratio: {ratio:.0%} of the floor (goal: at least 40%)")
+    report(rounds, "lesson page (logged in)", goal=0.4)
 
 
 if __name__ == "__main__":

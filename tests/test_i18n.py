@@ -77,3 +77,17 @@ def test_language_choice_is_remembered_on_the_account(app, logged_in):
 def test_unknown_language_is_ignored(client):
     client.post("/language", data={"lang": "xx"})
     assert '<html lang="it">' in client.get("/").get_data(as_text=True)
+
+
+def test_template_strings_are_translated_escaped_and_formatted_like_jinja_newstyle(app):
+    """Templates look strings up in one call; escaping and formatting stay Jinja's own."""
+    html = app.jinja_env.from_string(
+        "{{ _('Holder') }}|{{ _('Reason: %(reason)s', reason='<b>') }}|"
+        "{{ ngettext('%(num)d hour', '%(num)d hours', 3) }}|{{ _('100%% sure') }}"
+    )
+    text = app.jinja_env.from_string(
+        "{% autoescape false %}{{ _('Reason: %(reason)s', reason='<b>') }}{% endautoescape %}"
+    )
+    with app.test_request_context("/"):
+        assert html.render() == "Titolare|Motivo: &lt;b&gt;|3 ore|100% sure"
+        assert text.render() == "Motivo: <b>"

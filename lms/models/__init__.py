@@ -8,6 +8,8 @@ from lms.models.certificates import (
     StatusListCredential,
     StatusPurpose,
     StatusSlot,
+    certificate_status,
+    display_code,
 )
 from lms.models.courses import (
     Course,
@@ -60,6 +62,8 @@ __all__ = [
     "StatusListCredential",
     "StatusPurpose",
     "StatusSlot",
+    "certificate_status",
+    "display_code",
     "Choice",
     "Coupon",
     "CouponKind",

@@ -24,6 +24,22 @@ class CertificateStatus(enum.StrEnum):
     SUSPENDED = "suspended"
 
 
+def certificate_status(
+    revoked_at: datetime | None,
+    suspended_at: datetime | None,
+    expires_at: datetime | None,
+    now: datetime,
+) -> CertificateStatus:
+    """Revoked, then suspended, then expired: the first that applies names the status."""
+    if revoked_at is not None:
+        return CertificateStatus.REVOKED
+    if suspended_at is not None:
+        return CertificateStatus.SUSPENDED
+    if expires_at is not None and expires_at <= now:
+        return CertificateStatus.EXPIRED
+    return CertificateStatus.VALID
+
+
 class StatusPurpose(enum.StrEnum):
     REVOCATION = "revocation"
     SUSPENSION = "suspension"
@@ -75,13 +91,7 @@ class Certificate(db.Model):
         return display_code(self.code)
 
     def status_at(self, now: datetime) -> CertificateStatus:
-        if self.revoked_at is not None:
-            return CertificateStatus.REVOKED
-        if self.suspended_at is not None:
-            return CertificateStatus.SUSPENDED
-        if self.expires_at is not None and self.expires_at <= now:
-            return CertificateStatus.EXPIRED
-        return CertificateStatus.VALID
+        return certificate_status(self.revoked_at, self.suspended_at, self.expires_at, now)
 
 
 class StatusSlot(db.Model):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.extensions import db, write_transaction
@@ -69,31 +69,6 @@ def find_by_code(text: str) -> Certificate | None:
     if code is None:
         return None
     return db.session.scalar(select(Certificate).where(Certificate.code == code))
-
-
-_WITH_DOCUMENT = (
-    select(Certificate, CertificateDocument)
-    .outerjoin(
-        CertificateDocument,
-        (CertificateDocument.certificate_id == Certificate.id)
-        & (CertificateDocument.edition == Certificate.edition),
-    )
-    .where(Certificate.code == bindparam("code"))
-    .order_by(CertificateDocument.id.desc())
-    .limit(1)
-)
-
-
-def find_with_document(text: str) -> tuple[Certificate, CertificateDocument | None] | None:
-    """The certificate and its current edition's latest PDF record, in one query.
-
-    The statement is built once: building it costs as much as running it (public, hot path).
-    """
-    code = normalize_code(text)
-    if code is None:
-        return None
-    row = db.session.execute(_WITH_DOCUMENT, {"code": code}).first()
-    return (row[0], row[1]) if row else None
 
 
 def find_document(sha256_hex: str) -> tuple[CertificateDocument, Certificate] | None:

@@ -9,8 +9,16 @@ from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
 from flask import current_app
+from sqlalchemy import bindparam, select
 
-from lms.models import Certificate, CertificateDocument, CertificateStatus
+from lms.extensions import db
+from lms.models import (
+    Certificate,
+    CertificateDocument,
+    CertificateStatus,
+    certificate_status,
+    display_code,
+)
 from lms.services import certificates, credentials, issuer_keys
 from lms.services.links import external_url
 
@@ -22,12 +30,74 @@ class Check:
     detail: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class CertificateRecord:
+    """A certificate as a public check reads it: a plain row, with no ORM session behind it."""
+
+    id: int
+    code: str
+    user_id: int | None
+    holder_name: str
+    course_title: str
+    course_hours: int
+    issuer_name: str
+    edition: int
+    issued_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    revoked_reason: str
+    suspended_at: datetime | None
+    credential_jwt: str
+    pdf_sha256: str | None  # the current edition's latest PDF, if one was rendered
+
+    @property
+    def display_code(self) -> str:
+        return display_code(self.code)
+
+    def status_at(self, now: datetime) -> CertificateStatus:
+        return certificate_status(self.revoked_at, self.suspended_at, self.expires_at, now)
+
+
+_document = CertificateDocument.__table__.c
+_RECORD = (
+    select(
+        *(Certificate.__table__.c[name] for name in CertificateRecord.__slots__[:-1]),
+        _document.sha256.label("pdf_sha256"),
+    )
+    .outerjoin(
+        CertificateDocument,
+        (_document.certificate_id == Certificate.id) & (_document.edition == Certificate.edition),
+    )
+    .where(Certificate.code == bindparam("code"))
+    .order_by(_document.id.desc())
+    .limit(1)
+)
+
+
+def find_record(code_text: str) -> CertificateRecord | None:
+    """One Core statement, built once, on a pooled connection of its own.
+
+    Every QR code scan lands here. The ORM session, its unit of work and the identity map
+    cost more than the lookup itself, and a check writes nothing.
+    """
+    code = certificates.normalize_code(code_text)
+    if code is None:
+        return None
+    with db.engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            # One SELECT needs no transaction: AUTOCOMMIT spares BEGIN and ROLLBACK, two of
+            # the lookup's three round trips. (SQLite has no round trips, and its driver would
+            # leave the connection in implicit-transaction mode when the pool resets it.)
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        row = connection.execute(_RECORD, {"code": code}).first()
+    return CertificateRecord(*row) if row else None
+
+
 @dataclass
 class Verification:
-    certificate: Certificate
+    certificate: CertificateRecord
     status: CertificateStatus
     checked_at: datetime
-    document: CertificateDocument | None
     signed_by: str | None
     checks: list[Check] = field(default_factory=list)
 
@@ -43,10 +113,9 @@ class Verification:
 
 
 def verify(code_text: str, now: datetime) -> Verification | None:
-    found = certificates.find_with_document(code_text)
-    if found is None:
+    certificate = find_record(code_text)
+    if certificate is None:
         return None
-    certificate, document = found
     status = certificate.status_at(now)
     signed_by = credentials.check_signature(certificate.credential_jwt)
     checks = [
@@ -56,9 +125,9 @@ def verify(code_text: str, now: datetime) -> Verification | None:
         Check("suspension", certificate.suspended_at is None),
         Check("expiry", status != CertificateStatus.EXPIRED),
     ]
-    if document is not None:
-        checks.append(Check("document", True, document.sha256))
-    return Verification(certificate, status, now, document, signed_by, checks)
+    if certificate.pdf_sha256 is not None:
+        checks.append(Check("document", True, certificate.pdf_sha256))
+    return Verification(certificate, status, now, signed_by, checks)
 
 
 def fingerprint(stream: BinaryIO, limit: int) -> str | None:
@@ -129,7 +198,7 @@ def as_json(verification: Verification) -> dict[str, Any]:
         "revocation_reason": certificate.revoked_reason or None,
         "suspended_at": _iso(certificate.suspended_at),
         "edition": certificate.edition,
-        "pdf_sha256": verification.document.sha256 if verification.document else None,
+        "pdf_sha256": certificate.pdf_sha256,
         "checks": [
             {"check": check.key, "passed": check.passed, "detail": check.detail or None}
             for check in verification.checks
