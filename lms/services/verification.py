@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, BinaryIO
 from urllib.parse import urlencode
@@ -61,7 +61,11 @@ class CertificateRecord:
 _document = CertificateDocument.__table__.c
 _RECORD = (
     select(
-        *(Certificate.__table__.c[name] for name in CertificateRecord.__slots__[:-1]),
+        *(
+            Certificate.__table__.c[column.name]
+            for column in fields(CertificateRecord)
+            if column.name != "pdf_sha256"
+        ),
         _document.sha256.label("pdf_sha256"),
     )
     .outerjoin(
@@ -90,7 +94,7 @@ def find_record(code_text: str) -> CertificateRecord | None:
             # leave the connection in implicit-transaction mode when the pool resets it.)
             connection.execution_options(isolation_level="AUTOCOMMIT")
         row = connection.execute(_RECORD, {"code": code}).first()
-    return CertificateRecord(*row) if row else None
+    return CertificateRecord(**row._mapping) if row else None
 
 
 @dataclass
