@@ -12,6 +12,7 @@ from lms import cli, i18n
 from lms.blueprints.auth.routes import bp as auth_bp
 from lms.blueprints.catalog.routes import bp as catalog_bp
 from lms.blueprints.certificates.routes import bp as certificates_bp
+from lms.blueprints.directory.routes import bp as directory_bp
 from lms.blueprints.errors.handlers import register_error_handlers
 from lms.blueprints.exam.routes import bp as exam_bp
 from lms.blueprints.learn.routes import bp as learn_bp
@@ -34,6 +35,7 @@ BLUEPRINTS = (
     studio_bp,
     verify_bp,
     certificates_bp,
+    directory_bp,
 )
 
 log = logging.getLogger("lms")

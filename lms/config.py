@@ -147,6 +147,19 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "STATUS_LIST_BITS": 131072,
         "VERIFY_LIMIT_PER_IP": os.environ.get("VERIFY_LIMIT_PER_IP", "120 per minute"),
         "VERIFY_UPLOAD_LIMIT_PER_IP": os.environ.get("VERIFY_UPLOAD_LIMIT_PER_IP", "20 per hour"),
+        "DIRECTORY_SEARCH_LIMIT_PER_IP": os.environ.get(
+            "DIRECTORY_SEARCH_LIMIT_PER_IP", "120 per minute"
+        ),
+        "DIRECTORY_CONTACT_LIMIT_PER_IP": os.environ.get(
+            "DIRECTORY_CONTACT_LIMIT_PER_IP", "5 per hour"
+        ),
+        "DIRECTORY_CONTACT_LIMIT_PER_PROFILE": os.environ.get(
+            "DIRECTORY_CONTACT_LIMIT_PER_PROFILE", "20 per day"
+        ),
+        # A person takes longer than this to write to someone; a script does not.
+        "DIRECTORY_CONTACT_MIN_SECONDS": 4,
+        # Counts per filter scan every match: they are reused for this long (results never are).
+        "DIRECTORY_COUNTS_SECONDS": 60,
     }
     config.update(overrides)
     config["ISSUER_NAME"] = config["ISSUER_NAME"] or config["SITE_NAME"]

@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from lms.models.directory import include_in_schema_comparison
+
 config = context.config
 if config.config_file_name and not current_app.config.get("TESTING"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -56,6 +58,7 @@ def run_migrations_online():
             connection=connection,
             target_metadata=target_db.metadata,
             render_item=render_item,
+            include_object=include_in_schema_comparison,
             **conf_args,
         )
         with context.begin_transaction():

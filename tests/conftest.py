@@ -50,6 +50,8 @@ def make_config(database_url: str, instance: Path, **overrides) -> dict:
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "FILES_DIR": str(instance / "files"),
         "ISSUER_KEY_DIR": str(instance / "issuer-keys"),
+        "DIRECTORY_CONTACT_MIN_SECONDS": 0,
+        "DIRECTORY_COUNTS_SECONDS": 0,
     }
     config.update(overrides)
     return config

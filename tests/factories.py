@@ -17,13 +17,14 @@ from lms.models import (
     Lesson,
     Module,
     Order,
+    Profile,
     Question,
     Quiz,
     Role,
     User,
     utcnow,
 )
-from lms.services import certificates, passwords
+from lms.services import certificates, directory, passwords
 
 PASSWORD = "correct horse battery"
 _sequence = count(1)
@@ -208,3 +209,21 @@ def make_certificate(user: User, course: Course, **overrides) -> Certificate:
         setattr(certificate, name, value)
     db.session.commit()
     return certificate
+
+
+def make_profile(user: User, published: bool = True, **overrides) -> Profile:
+    """A directory profile saved through the service; published when the user is certified."""
+    values = {"display_name": user.name, "slug": directory.slugify(user.name)}
+    values.update(overrides)
+    directory.save_profile(user.id, directory.ProfileData(**values))
+    if published:
+        directory.set_published(user.id, True)
+    return directory.profile_of(user.id)
+
+
+def make_graduate(course: Course, name: str, **profile) -> User:
+    """A user with a certificate for `course` and a published directory profile."""
+    user = make_user(email=f"{directory.slugify(name)}@example.org", name=name)
+    make_certificate(user, course)
+    make_profile(user, **profile)
+    return user

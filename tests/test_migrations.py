@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from lms import create_app
 from lms.extensions import db
+from lms.models.directory import include_in_schema_comparison
 from tests.conftest import TEST_DATABASE_URL, make_config
 
 
@@ -51,7 +52,9 @@ def test_upgrade_from_empty_then_downgrade_to_base(tmp_path):
                 "audit_log",
             } <= tables
             with db.engine.connect() as connection:
-                context = MigrationContext.configure(connection)
+                context = MigrationContext.configure(
+                    connection, opts={"include_object": include_in_schema_comparison}
+                )
                 assert not compare_metadata(context, db.metadata), "models and migrations differ"
             flask_migrate.downgrade(revision="base")
             assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}

@@ -19,6 +19,14 @@ from lms.models.courses import (
     Lesson,
     Module,
 )
+from lms.models.directory import (
+    LANGUAGES,
+    ROLES,
+    SPECIALIZATIONS,
+    Availability,
+    ContactMessage,
+    Profile,
+)
 from lms.models.exams import (
     AttemptState,
     Exam,
@@ -46,6 +54,12 @@ from lms.models.users import LoginSession, Role, TokenPurpose, User, UserToken
 
 __all__ = [
     "Attachment",
+    "Availability",
+    "ContactMessage",
+    "LANGUAGES",
+    "Profile",
+    "ROLES",
+    "SPECIALIZATIONS",
     "AttemptState",
     "Exam",
     "ExamAnswer",

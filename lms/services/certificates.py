@@ -28,7 +28,7 @@ from lms.models import (
     utcnow,
 )
 from lms.models.certificates import display_code as display_code  # re-exported for views
-from lms.services import audit, credentials, mail, status_lists
+from lms.services import audit, credentials, directory, mail, status_lists
 from lms.services.errors import DomainError
 from lms.services.links import external_url
 
@@ -209,6 +209,7 @@ def issue_certificate(
             return certificate
         action = "certificate.issue"
     db.session.flush()
+    directory.refresh_certification(user.id)
     audit.record(
         action,
         actor_id=actor_id if actor_id is not None else user.id,
@@ -296,6 +297,8 @@ def change_status(
         certificate.suspended_at, certificate.suspended_reason = None, ""
         touched.add(StatusPurpose.SUSPENSION)
     db.session.flush()
+    if certificate.user_id is not None:
+        directory.refresh_certification(certificate.user_id)
     for purpose in sorted(touched):
         status_lists.sign(purpose, certificate.status_list, now)
     audit.record(

@@ -20,7 +20,7 @@ from lms.blueprints.main.navigation import safe_next_url
 from lms.extensions import client_ip, limiter
 from lms.i18n import select_locale
 from lms.models import TokenPurpose
-from lms.services import accounts, enrollment, sessions
+from lms.services import accounts, directory, enrollment, sessions
 
 bp = Blueprint("auth", __name__)
 
@@ -225,4 +225,8 @@ def change_password():
 @bp.get("/account")
 @login_required
 def account():
-    return render_template("auth/account.html", courses=enrollment.active_courses(current_user.id))
+    return render_template(
+        "auth/account.html",
+        courses=enrollment.active_courses(current_user.id),
+        unread_messages=directory.unread_count(current_user.id),
+    )

@@ -1,0 +1,201 @@
+"""The public directory of certified graduates, their profiles, and messages from clients.
+
+`/directory/` and `/directory/<slug>` are a contract (DESIGN.md): never change them.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lms.blueprints.directory import display
+from lms.blueprints.directory.forms import (
+    ContactForm,
+    ProfileForm,
+    SearchForm,
+    VisibilityForm,
+    filters_from,
+    form_data,
+    new_contact_token,
+    profile_data,
+)
+from lms.extensions import client_ip, limiter
+from lms.models import utcnow
+from lms.services import directory, directory_search, photos
+
+bp = Blueprint("directory", __name__)
+
+
+def _search_limit() -> str:
+    return current_app.config["DIRECTORY_SEARCH_LIMIT_PER_IP"]
+
+
+def _contact_limit_ip() -> str:
+    return current_app.config["DIRECTORY_CONTACT_LIMIT_PER_IP"]
+
+
+def _contact_limit_profile() -> str:
+    return current_app.config["DIRECTORY_CONTACT_LIMIT_PER_PROFILE"]
+
+
+def _profile_key() -> str:
+    return "profile:" + (request.view_args or {}).get("slug", "")
+
+
+@bp.get("/directory/")
+@limiter.limit(_search_limit)
+def index():
+    form = SearchForm(request.args)
+    filters = filters_from(request.args)
+    results = directory_search.search(
+        (form.q.data or "")[:200],
+        filters,
+        form.sort.data or "relevance",
+        request.args.get("page", 1, type=int) or 1,
+        utcnow(),
+    )
+    return render_template(
+        "directory/index.html", form=form, filters=filters, results=results, display=display
+    )
+
+
+@bp.get("/directory/<slug>")
+@limiter.limit(_search_limit)
+def profile(slug: str):
+    return _show_profile(slug, ContactForm(formdata=None, token=new_contact_token()))
+
+
+def _show_profile(slug: str, form: ContactForm, status: int = 200):
+    now = utcnow()
+    found = directory.public_profile(slug, now)
+    if found is None:
+        own = current_user.is_authenticated and directory.profile_of(current_user.id)
+        if not own or own.slug != slug:
+            abort(404)
+        found = (own, current_user)  # the owner previews a page nobody else can see
+    profile, _user = found
+    return render_template(
+        "directory/profile.html",
+        profile=profile,
+        certificate=directory.listing_certificate(profile.user_id, now),
+        is_public=profile.listed_at(now),
+        form=form,
+        display=display,
+        now=now,
+    ), status
+
+
+@bp.post("/directory/<slug>")
+@limiter.limit(_contact_limit_ip)
+@limiter.limit(_contact_limit_profile, key_func=_profile_key)
+def contact(slug: str):
+    form = ContactForm()
+    if not form.validate_on_submit():
+        return _show_profile(slug, form, 400)
+    if form.looks_automated:  # a bot filled the trap: it is told what a person would be told
+        return redirect(url_for("directory.contact_sent", slug=slug))
+    if form.opened_seconds < current_app.config["DIRECTORY_CONTACT_MIN_SECONDS"]:
+        form.form_errors.append(
+            _("That was very quick: please read your message once more, then send it.")
+        )
+        return _show_profile(slug, form, 400)
+    try:
+        directory.send_message(
+            slug,
+            form.sender_name.data,
+            form.sender_email.data,
+            form.subject.data,
+            form.body.data,
+            form.submission_id,
+            client_ip(),
+            utcnow(),
+        )
+    except directory.ProfileRefused:
+        abort(404)
+    return redirect(url_for("directory.contact_sent", slug=slug))
+
+
+@bp.get("/directory/<slug>/sent")
+def contact_sent(slug: str):
+    return render_template("directory/sent.html", slug=slug)
+
+
+@bp.get("/directory/photos/<name>")
+def photo(name: str):
+    if not photos.is_photo_name(name):
+        abort(404)
+    return send_from_directory(photos.photo_dir(), name, mimetype="image/webp", max_age=86400)
+
+
+@bp.route("/account/profile", methods=["GET", "POST"])
+@login_required
+def edit():
+    existing = directory.profile_of(current_user.id)
+    form = ProfileForm(data=form_data(existing, current_user.name))
+    if form.validate_on_submit():
+        try:
+            photo = photos.store_photo(form.photo.data.stream) if form.photo.data else None
+            directory.save_profile(
+                current_user.id, profile_data(form), photo, bool(form.remove_photo.data)
+            )
+        except photos.PhotoRefused as error:
+            form.photo.errors.append(display.photo_message(error.reason))
+        except directory.ProfileRefused:
+            form.slug.errors.append(_("This address is taken: choose another one."))
+        else:
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("directory.edit"))
+    return render_template(
+        "directory/edit.html",
+        form=form,
+        profile=existing,
+        visibility_form=VisibilityForm(),
+        certified=directory.is_certified(current_user.id, utcnow()),
+        display=display,
+    ), 400 if form.errors else 200
+
+
+@bp.post("/account/profile/visibility")
+@login_required
+def visibility():
+    form = VisibilityForm()
+    if form.validate_on_submit():
+        publish = form.publish.data == "1"
+        try:
+            directory.set_published(current_user.id, publish)
+        except directory.ProfileRefused as error:
+            flash(display.visibility_message(error.reason), "error")
+        else:
+            flash(
+                _("Your profile is in the directory.")
+                if publish
+                else _("Your profile is hidden from the directory."),
+                "success",
+            )
+    return redirect(url_for("directory.edit"))
+
+
+@bp.get("/account/messages")
+@login_required
+def messages():
+    items, pages = directory.messages_for(current_user.id, request.args.get("page", 1, type=int))
+    unread = [message.id for message in items if message.read_at is None]
+    directory.mark_read(current_user.id, unread, utcnow())
+    return render_template(
+        "directory/messages.html",
+        items=items,
+        unread=set(unread),
+        pages=pages,
+        page=request.args.get("page", 1, type=int),
+    )

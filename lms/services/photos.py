@@ -1,0 +1,82 @@
+"""Profile photos: the type is read from the content, the picture re-encoded and stored under a
+random name, so nothing the uploader chose (name, metadata, hidden payload) is ever served."""
+
+from __future__ import annotations
+
+import secrets
+import warnings
+from io import BytesIO
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from lms.services.errors import DomainError
+
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+MAX_BYTES = 5 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a 5 MB file can still claim a huge canvas: refuse before decoding
+SIZE = 480
+NAME_LENGTH = 32
+
+
+class PhotoRefused(DomainError):
+    """not_an_image, too_large, too_small."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def photo_dir() -> Path:
+    return Path(current_app.config["FILES_DIR"]) / "photos"
+
+
+def is_photo_name(name: str) -> bool:
+    stem, _dot, extension = name.partition(".")
+    return (
+        extension == "webp"
+        and len(stem) == NAME_LENGTH
+        and all(c in "0123456789abcdef" for c in stem)
+    )
+
+
+def store_photo(stream: BinaryIO) -> str:
+    """Check, square-crop to SIZE and save as WebP; returns the new file name."""
+    data = stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise PhotoRefused("too_large")
+    picture = _open(data)
+    if min(picture.size) < 120:
+        raise PhotoRefused("too_small")
+    picture = ImageOps.exif_transpose(picture).convert("RGB")
+    picture = ImageOps.fit(picture, (SIZE, SIZE), Image.Resampling.LANCZOS)
+    name = f"{secrets.token_hex(NAME_LENGTH // 2)}.webp"
+    folder = photo_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".{name}.part"
+    picture.save(temporary, "WEBP", quality=82, method=4)
+    temporary.replace(folder / name)
+    return name
+
+
+def _open(data: bytes) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            picture = Image.open(BytesIO(data))
+            if picture.format not in ACCEPTED_FORMATS:
+                raise PhotoRefused("not_an_image")
+            if picture.width * picture.height > MAX_PIXELS:
+                raise PhotoRefused("too_large")
+            picture.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning) as error:  # fmt: skip
+        raise PhotoRefused("not_an_image") from error
+    return picture
+
+
+def delete_photo(name: str | None) -> None:
+    if name and is_photo_name(name):
+        (photo_dir() / name).unlink(missing_ok=True)
