@@ -23,6 +23,7 @@ from lms.blueprints.verify.routes import bp as verify_bp
 from lms.config import build_config, unsafe_defaults
 from lms.extensions import babel, csrf, db, enable_sqlite_pragmas, login_manager, migrate
 from lms.security import init_security
+from lms.services.links import external_url
 from lms.services.markdown import render_markdown
 
 BLUEPRINTS = (
@@ -70,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals.update(
         html_lang=i18n.html_lang,
+        public_url=external_url,
         language_names=i18n.LANGUAGE_NAMES,
         site_name=app.config["SITE_NAME"],
     )

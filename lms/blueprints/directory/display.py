@@ -111,3 +111,7 @@ def codes(mask: int, kind: str) -> list[str]:
 
 def host_of(url: str) -> str:
     return urlsplit(url).netloc.removeprefix("www.") or url
+
+
+def language_list(mask: int) -> str:
+    return ", ".join(language_label(code) for code in from_mask(mask, LANGUAGES))

@@ -20,6 +20,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     URL,
     DataRequired,
@@ -44,6 +45,10 @@ from lms.models import LANGUAGES, ROLES, SPECIALIZATIONS, Profile
 from lms.models.directory import from_mask
 from lms.services import directory, directory_search, photos
 from lms.services.directory import SLUG_PATTERN
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def _strip(value):
@@ -107,10 +112,12 @@ class ProfileForm(FlaskForm):
     region = StringField(_l("Region"), validators=[Length(max=80)], filters=[_strip])
     country = SelectField(_l("Country"), default="IT")
     languages = CheckboxesField(_l("Languages you work in"))
-    roles = CheckboxesField(_l("Roles"), choices=[(code, ROLE_LABELS[code]) for code in ROLES])
+    roles = CheckboxesField(
+        _l("Roles"), choices=_choices((code, ROLE_LABELS[code]) for code in ROLES)
+    )
     specializations = CheckboxesField(
         _l("Specializations"),
-        choices=[(code, SPECIALIZATION_LABELS[code]) for code in SPECIALIZATIONS],
+        choices=_choices((code, SPECIALIZATION_LABELS[code]) for code in SPECIALIZATIONS),
     )
     services = TextAreaField(
         _l("Services"),
@@ -129,7 +136,7 @@ class ProfileForm(FlaskForm):
     linkedin = _web_address(_l("LinkedIn profile"), extra=(_linkedin,))
     availability = RadioField(
         _l("Availability"),
-        choices=list(AVAILABILITY_LABELS.items()),
+        choices=_choices(AVAILABILITY_LABELS.items()),
         default="available",
     )
     mentoring = BooleanField(_l("Open to mentoring newcomers"))
@@ -142,8 +149,8 @@ class ProfileForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.languages.choices = [(code, language_label(code)) for code in LANGUAGES]
-        self.country.choices = country_choices()
+        self.languages.choices = _choices((code, language_label(code)) for code in LANGUAGES)
+        self.country.choices = _choices(country_choices())
 
 
 class VisibilityForm(FlaskForm):
@@ -229,7 +236,7 @@ class SearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), filters=[_strip])
-    sort = SelectField(_l("Sort by"), choices=list(SORT_LABELS.items()), default="relevance")
+    sort = SelectField(_l("Sort by"), choices=_choices(SORT_LABELS.items()), default="relevance")
 
 
 def filters_from(args) -> directory_search.Filters:

@@ -32,7 +32,8 @@ from lms.blueprints.directory.forms import (
 )
 from lms.extensions import client_ip, limiter
 from lms.models import utcnow
-from lms.services import directory, directory_search, photos
+from lms.services import catalog, directory, directory_search, photos
+from lms.services.links import external_url
 
 bp = Blueprint("directory", __name__)
 
@@ -199,3 +200,44 @@ def messages():
         pages=pages,
         page=request.args.get("page", 1, type=int),
     )
+
+
+SITEMAP_CHUNK = 10_000
+
+
+@bp.get("/robots.txt")
+def robots():
+    body = "User-agent: *\nDisallow: /account/\nDisallow: /studio/\nSitemap: {}\n".format(
+        external_url("directory.sitemap")
+    )
+    return current_app.response_class(body, mimetype="text/plain")
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    """A sitemap index: the public pages, then the listed profiles in chunks of ids."""
+    return _xml(
+        "directory/sitemap_index.xml",
+        chunks=range(directory.sitemap_chunks(SITEMAP_CHUNK)),
+    )
+
+
+@bp.get("/sitemaps/pages.xml")
+def sitemap_pages():
+    return _xml("directory/sitemap_pages.xml", courses=catalog.published_courses())
+
+
+@bp.get("/sitemaps/profiles-<int:chunk>.xml")
+def sitemap_profiles(chunk: int):
+    if chunk >= directory.sitemap_chunks(SITEMAP_CHUNK):
+        abort(404)
+    return _xml(
+        "directory/sitemap_profiles.xml",
+        profiles=directory.sitemap_chunk(chunk, SITEMAP_CHUNK, utcnow()),
+    )
+
+
+def _xml(template: str, **context):
+    response = current_app.make_response(render_template(template, **context))
+    response.mimetype = "application/xml"
+    return response
