@@ -4,6 +4,10 @@ document.addEventListener("DOMContentLoaded", () => {
   const invalid = document.querySelector("[aria-invalid='true']");
   if (invalid) invalid.focus();
 
+  // Directory filters: open beside the results on wide screens, folded above them on phones.
+  const folded = document.querySelector("details[data-open-wide]");
+  if (folded && window.matchMedia("(min-width: 56rem)").matches) folded.open = true;
+
   // "Copy" buttons next to a read-only field (share links).
   document.querySelectorAll("[data-copy]").forEach((button) => {
     button.addEventListener("click", async () => {
