@@ -74,10 +74,10 @@ class Filters:
     availability: str = ""
 
     @property
-    def active(self) -> bool:
-        return bool(
-            self.specializations or self.roles or self.languages or self.region or self.availability
-        )
+    def count(self) -> int:
+        """How many values are chosen, all filters together."""
+        singles = bool(self.region) + bool(self.availability)
+        return len(self.specializations) + len(self.roles) + len(self.languages) + singles
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,6 @@ AVAILABILITY_LABELS = {
     "limited": _l("Limited availability"),
     "unavailable": _l("Not taking clients now"),
 }
-SORT_LABELS = {"relevance": _l("Most relevant"), "newest": _l("Newest certified")}
 
 
 def language_label(code: str) -> str:

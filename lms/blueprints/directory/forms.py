@@ -36,7 +36,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from lms.blueprints.directory.display import (
     AVAILABILITY_LABELS,
     ROLE_LABELS,
-    SORT_LABELS,
     SPECIALIZATION_LABELS,
     country_choices,
     language_label,
@@ -226,17 +225,6 @@ class ContactForm(FlaskForm):
     @property
     def looks_automated(self) -> bool:
         return bool(self.website.data)
-
-
-class SearchForm(FlaskForm):
-    """The listing's text and sort, read from the query string (no CSRF: it changes nothing);
-    its filters are read by `filters_from`."""
-
-    class Meta:
-        csrf = False
-
-    q = StringField(_l("Search"), filters=[_strip])
-    sort = SelectField(_l("Sort by"), choices=_choices(SORT_LABELS.items()), default="relevance")
 
 
 def filters_from(args) -> directory_search.Filters:

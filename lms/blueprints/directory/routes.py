@@ -19,11 +19,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from lms.blueprints.directory import display
+from lms.blueprints.directory import display, listing
 from lms.blueprints.directory.forms import (
     ContactForm,
     ProfileForm,
-    SearchForm,
     VisibilityForm,
     filters_from,
     form_data,
@@ -57,17 +56,21 @@ def _profile_key() -> str:
 @bp.get("/directory/")
 @limiter.limit(_search_limit)
 def index():
-    form = SearchForm(request.args)
     filters = filters_from(request.args)
     results = directory_search.search(
-        (form.q.data or "")[:200],
+        request.args.get("q", "")[:200].strip(),
         filters,
-        form.sort.data or "relevance",
+        request.args.get("sort", "relevance"),
         request.args.get("page", 1, type=int) or 1,
         utcnow(),
     )
     return render_template(
-        "directory/index.html", form=form, filters=filters, results=results, display=display
+        "directory/index.html",
+        results=results,
+        active_filters=filters.count,
+        groups=listing.facet_groups(results, filters, request.args),
+        cards=listing.card_views(results),
+        display=display,
     )
 
 

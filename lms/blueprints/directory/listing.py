@@ -1,0 +1,171 @@
+"""The listing page as plain values: filter links with their counts, and result cards.
+
+Built once per request in Python, with the curated labels translated once per language: a
+template macro and a `url_for` per filter link cost more than the search itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from flask import url_for
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from lms.blueprints.directory.display import (
+    AVAILABILITY_LABELS,
+    ROLE_LABELS,
+    SPECIALIZATION_LABELS,
+    language_label,
+    toggled,
+)
+from lms.models import LANGUAGES
+from lms.services.directory_search import Filters, Results
+
+_translated: dict[tuple[str, str], dict[str, str]] = {}
+_months: dict[tuple[str, int, int], str] = {}
+
+
+@dataclass(frozen=True)
+class FacetLink:
+    label: str
+    href: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class FacetGroup:
+    title: str
+    links: list[FacetLink]
+
+
+@dataclass(frozen=True)
+class CardView:
+    href: str
+    name: str
+    headline: str
+    place: str
+    availability: str
+    mentoring: bool
+    photo_url: str | None
+    initial: str
+    tags: list[str]
+    since: str
+
+
+def labels(kind: str) -> dict[str, str]:
+    """{code: label} for one curated list, in the request's language."""
+    locale = str(get_locale())
+    found = _translated.get((locale, kind))
+    if found is None:
+        source = {
+            "specializations": SPECIALIZATION_LABELS,
+            "roles": ROLE_LABELS,
+            "availability": AVAILABILITY_LABELS,
+        }.get(kind)
+        if source is None:
+            found = {code: language_label(code) for code in LANGUAGES}
+        else:
+            found = {code: str(label) for code, label in source.items()}
+        _translated[(locale, kind)] = found
+    return found
+
+
+def _month(moment: datetime) -> str:
+    key = (str(get_locale()), moment.year, moment.month)
+    if key not in _months:
+        _months[key] = format_date(moment, "MMMM yyyy")
+    return _months[key]
+
+
+def facet_groups(results: Results, filters: Filters, args: MultiDict) -> list[FacetGroup]:
+    base = url_for("directory.index")
+
+    def link(key, value, label, count, selected, single=False) -> FacetLink:
+        query = urlencode(toggled(args, key, value, single), doseq=True)
+        return FacetLink(label, f"{base}?{query}" if query else base, count, selected)
+
+    counts = results.counts
+    specializations = labels("specializations")
+    roles = labels("roles")
+    languages = labels("languages")
+    availability = labels("availability")
+    region = filters.region.lower()
+    return [
+        FacetGroup(
+            _("Specialization"),
+            [
+                link(
+                    "specialization",
+                    code,
+                    label,
+                    counts.specializations.get(code, 0),
+                    code in filters.specializations,
+                )
+                for code, label in specializations.items()
+                if code in filters.specializations or counts.specializations.get(code)
+            ],
+        ),
+        FacetGroup(
+            _("Role"),
+            [
+                link("role", code, label, counts.roles.get(code, 0), code in filters.roles)
+                for code, label in roles.items()
+                if code in filters.roles or counts.roles.get(code)
+            ],
+        ),
+        FacetGroup(
+            _("Language"),
+            [
+                link("language", code, languages[code], count, code in filters.languages)
+                for code, count in counts.languages.items()
+            ],
+        ),
+        FacetGroup(
+            _("Region"),
+            [
+                link("region", name, name, count, name.lower() == region, single=True)
+                for name, count in counts.regions
+            ],
+        ),
+        FacetGroup(
+            _("Availability"),
+            [
+                link(
+                    "availability",
+                    code,
+                    label,
+                    counts.availability.get(code, 0),
+                    filters.availability == code,
+                    single=True,
+                )
+                for code, label in availability.items()
+            ],
+        ),
+    ]
+
+
+def card_views(results: Results) -> list[CardView]:
+    profile_base = url_for("directory.profile", slug="_")[:-1]
+    photo_base = url_for("directory.photo", name="_")[:-1]
+    specializations = labels("specializations")
+    availability = labels("availability")
+    return [
+        CardView(
+            href=profile_base + card.slug,
+            name=card.display_name,
+            headline=card.headline,
+            place=", ".join(part for part in (card.city, card.region) if part),
+            availability=availability[card.availability],
+            mentoring=card.mentoring,
+            photo_url=photo_base + card.photo if card.photo else None,
+            initial=card.display_name[:1].upper(),
+            tags=[specializations[code] for code in card.specializations],
+            since=_month(card.certified_at),
+        )
+        for card in results.cards
+    ]
