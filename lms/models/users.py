@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
@@ -26,6 +26,15 @@ class TokenPurpose(enum.StrEnum):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # Deleted accounts are few: the directory leaves them out by probing this small index.
+    __table_args__ = (
+        Index(
+            "ix_users_deleted",
+            "id",
+            postgresql_where=text("deleted_at IS NOT NULL"),
+            sqlite_where=text("deleted_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased: the unique constraint is what makes emails case-insensitive.

@@ -102,6 +102,12 @@ def upgrade():
         batch_op.create_index('ix_contact_messages_profile_created', ['profile_id', 'created_at'], unique=False)
 
     # ### end Alembic commands ###
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.create_index(
+            'ix_users_deleted', ['id'], unique=False,
+            postgresql_where=sa.text('deleted_at IS NOT NULL'),
+            sqlite_where=sa.text('deleted_at IS NOT NULL'),
+        )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(POSTGRES_SEARCH_VECTOR)
         op.execute("CREATE INDEX ix_profiles_search_vector ON profiles USING gin (search_vector)")
@@ -111,6 +117,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index('ix_users_deleted')
     if op.get_bind().dialect.name == "sqlite":
         for name in ("profiles_fts_insert", "profiles_fts_delete", "profiles_fts_update"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
