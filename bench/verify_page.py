@@ -29,10 +29,9 @@ from lms import create_app
 from lms.extensions import db
 from lms.models import Certificate, CertificateDocument, Course, StatusSlot, User, utcnow
 from lms.services import certificates, credentials
+from lms.services.scale_seed import PASSWORD_HASH, status_slots, unique_codes
 
 SECRET = "bench-secret-key-that-is-long-enough-for-production"  # noqa: S105 - a throwaway bench key
-# Nobody logs in: a fixed hash string spares hashing a password 100,000 times (or even once).
-PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$YmVuY2hzYWx0$YmVuY2hoYXNobm90YXJlYWxvbmU"  # noqa: S105
 BASE_URL = "http://127.0.0.1"  # the seed and the server must agree: it names the issuer's did:web
 SAMPLED_CODES = 2_000
 
@@ -54,26 +53,6 @@ end
 
 
 os.environ["ALLOW_TEST_PAYMENTS"] = "1"  # production settings, but no Stripe account here
-
-
-def unique_codes(count: int) -> list[str]:
-    codes: set[str] = set()
-    while len(codes) < count:
-        codes.add(certificates.generate_code())
-    return list(codes)
-
-
-def status_slots(count: int, size: int) -> list[tuple[int, int]]:
-    """(list, index) per certificate: list i // (size / 2) + 1, a random free index within it.
-
-    The app fills a list of `size` bits up to half (services.status_lists.assign_slot), as here.
-    """
-    per_list = size // 2
-    slots = []
-    for first in range(0, count, per_list):
-        indexes = random.sample(range(size), min(per_list, count - first))
-        slots += [(first // per_list + 1, index) for index in indexes]
-    return slots
 
 
 def seed(database_url: str, key_dir: str, count: int) -> list[str]:

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from lms.cli_certificates import COMMANDS as CERTIFICATE_COMMANDS
+from lms.cli_scale import COMMANDS as SCALE_COMMANDS
 from lms.models import Role
 from lms.services import accounts, coupons, demo, mail, orders
 from lms.services.errors import DomainError
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def register(app: Flask) -> None:
-    for command in CERTIFICATE_COMMANDS:
+    for command in (*CERTIFICATE_COMMANDS, *SCALE_COMMANDS):
         lms_cli.add_command(command)
     app.cli.add_command(lms_cli)
 

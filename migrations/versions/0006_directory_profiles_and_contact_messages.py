@@ -81,7 +81,7 @@ def upgrade():
     sa.UniqueConstraint('user_id', name=op.f('uq_profiles_user_id'))
     )
     with op.batch_alter_table('profiles', schema=None) as batch_op:
-        batch_op.create_index('ix_profiles_listing', ['published', 'certified_at'], unique=False)
+        batch_op.create_index('ix_profiles_listing', ['published', 'certified_at', 'certified_until', 'user_id', 'availability', 'region', 'specializations', 'roles', 'languages'], unique=False)
 
     op.create_table('contact_messages',
     sa.Column('id', sa.Integer(), nullable=False),
