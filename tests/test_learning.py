@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -374,3 +375,16 @@ def test_a_video_link_that_is_not_a_web_address_is_not_shown(app, world):
         db.session.commit()
     page = _client(app, "enrolled").get("/learn/corso/lezione-1-1").get_data(as_text=True)
     assert "javascript:" not in page and "Guarda il video" not in page
+
+
+def test_lesson_page_unfolds_only_its_own_module(app, world):
+    client = _client(app, "enrolled")
+    client.post("/learn/corso/lezione-1-1/done")
+    page = client.get("/learn/corso/lezione-2-1").get_data(as_text=True)
+    outline = page.split('class="outline"', 1)[1]
+    assert 'href="/learn/corso/lezione-2-2"' in outline  # its own module, lesson by lesson
+    assert 'href="/learn/corso/lezione-1-1"' not in outline  # the other one folded...
+    assert 'href="/learn/corso/lezione-1-2" class="outline-module"' in outline  # ...to what is next
+    assert re.search(r'outline-count">1 di \d+<', outline)
+    home = client.get("/learn/corso/").get_data(as_text=True)
+    assert 'href="/learn/corso/lezione-1-1"' in home and "outline-folded" not in home

@@ -119,6 +119,22 @@ class ModuleState:
     lessons: list[LessonState] = field(default_factory=list)
     quiz: QuizState | None = None
 
+    @property
+    def steps(self) -> int:
+        quizzes = sum(s.quiz is not None for s in self.lessons) + (self.quiz is not None)
+        return len(self.lessons) + quizzes
+
+    @property
+    def steps_done(self) -> int:
+        passed = sum(s.quiz.passed for s in self.lessons if s.quiz is not None)
+        return sum(s.done for s in self.lessons) + passed + bool(self.quiz and self.quiz.passed)
+
+    @property
+    def entry(self) -> LessonState | None:
+        """Where a folded module's link leads: its first lesson still to do, else its first."""
+        open_ones = [s for s in self.lessons if not s.locked]
+        return next((s for s in open_ones if not s.done), open_ones[0] if open_ones else None)
+
 
 @dataclass
 class Outline:
