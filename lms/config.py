@@ -150,8 +150,12 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "DIRECTORY_SEARCH_LIMIT_PER_IP": os.environ.get(
             "DIRECTORY_SEARCH_LIMIT_PER_IP", "120 per minute"
         ),
+        # Messages stored, per IP and per profile; attempts of any kind, per IP.
         "DIRECTORY_CONTACT_LIMIT_PER_IP": os.environ.get(
             "DIRECTORY_CONTACT_LIMIT_PER_IP", "5 per hour"
+        ),
+        "DIRECTORY_CONTACT_ATTEMPTS_PER_IP": os.environ.get(
+            "DIRECTORY_CONTACT_ATTEMPTS_PER_IP", "30 per hour"
         ),
         "DIRECTORY_CONTACT_LIMIT_PER_PROFILE": os.environ.get(
             "DIRECTORY_CONTACT_LIMIT_PER_PROFILE", "20 per day"

@@ -175,6 +175,25 @@ def test_photo_is_checked_by_content_resized_and_renamed(logged_in, certified):
     assert logged_in.get("/directory/photos/..%2Fsecret_key").status_code == 404
 
 
+def test_a_multi_picture_jpeg_from_a_phone_is_taken(logged_in, certified):
+    data = io.BytesIO()
+    first, second = Image.new("RGB", (400, 300), (10, 20, 30)), Image.new("RGB", (400, 300))
+    first.save(data, "MPO", save_all=True, append_images=[second])
+    data.seek(0)
+    assert Image.open(data).format == "MPO"
+    data.seek(0)
+    response = logged_in.post("/account/profile", data=dict(PROFILE_FORM, photo=(data, "p.jpg")))
+    assert response.status_code == 302
+
+
+def test_reserved_address_is_refused(logged_in, certified):
+    response = logged_in.post("/account/profile", data=dict(PROFILE_FORM, slug="photos"))
+    assert response.status_code == 400 and 'id="slug-error"' in response.get_data(as_text=True)
+    assert (
+        directory.slugify("Al") == "profilo-al" and directory.slugify("Photos") == "profilo-photos"
+    )
+
+
 def test_decompression_bomb_is_refused(logged_in, certified):
     bomb = io.BytesIO()
     Image.new("1", (12_000, 12_000)).save(bomb, "PNG")  # tiny file, 144 million pixels
@@ -283,27 +302,70 @@ def test_bots_are_turned_away(make_app, course):
 
 def test_contact_is_rate_limited_per_ip_and_per_profile(make_app, course):
     app = make_app(
-        DIRECTORY_CONTACT_LIMIT_PER_IP="2 per hour", DIRECTORY_CONTACT_LIMIT_PER_PROFILE="3 per day"
+        DIRECTORY_CONTACT_LIMIT_PER_IP="2 per hour",
+        DIRECTORY_CONTACT_LIMIT_PER_PROFILE="3 per day",
+        DIRECTORY_CONTACT_ATTEMPTS_PER_IP="6 per hour",
     )
     graduate_of(app, course, "Giulia Neri")
     client = app.test_client()
+    noisy = {"REMOTE_ADDR": "192.0.2.7"}
+    for n in range(6):  # any attempt counts against the looser limit per IP
+        assert (
+            client.post("/directory/giulia-neri", data={}, environ_base=noisy).status_code == 400
+        ), n
+    assert client.post("/directory/giulia-neri", data={}, environ_base=noisy).status_code == 429
+
+    assert message(client, contact_token(client), body="corto").status_code == 400  # a typo
     for n in range(2):
         assert message(client, contact_token(client)).status_code == 302, n
-    assert message(client, contact_token(client)).status_code == 429
+    assert message(client, contact_token(client)).status_code == 429  # 2 stored from this IP
 
-    other = app.test_client()
-    token = contact_token(other)
-    other_ip = {"REMOTE_ADDR": "203.0.113.9"}
-    response = other.post(
-        "/directory/giulia-neri",
-        data={"sender_name": "B", "sender_email": "b@example.com", "subject": "Ciao",
-              "body": "Un messaggio abbastanza lungo.", "token": token},
-        environ_base=other_ip,
-    )  # fmt: skip
-    assert response.status_code == 302
-    response = other.post("/directory/giulia-neri", data={"token": token}, environ_base=other_ip)
-    assert response.status_code == 429  # the profile's own limit: 3 a day from anywhere
+    def from_ip(address: str, **overrides):
+        other = app.test_client()
+        return other.post(
+            "/directory/giulia-neri",
+            data={"sender_name": "B", "sender_email": "b@example.com", "subject": "Ciao",
+                  "body": "Un messaggio abbastanza lungo.", "token": contact_token(other),
+                  **overrides},
+            environ_base={"REMOTE_ADDR": address},
+        )  # fmt: skip
+
+    for n in range(3):  # junk from many places does not block the graduate's form
+        assert from_ip(f"198.51.100.{n}", body="x").status_code == 400
+    assert from_ip("203.0.113.9").status_code == 302
+    assert from_ip("203.0.113.10").status_code == 429  # the profile's own limit: 3 stored a day
     assert len(stored_messages(app)) == 3
+
+
+def test_a_form_used_for_another_message_keeps_the_new_one(client, graduate, app):
+    token = contact_token(client)
+    assert message(client, token).status_code == 302
+    response = message(client, token, body="Un secondo messaggio, diverso dal primo.")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Un secondo messaggio" in page
+    new_token = re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
+    assert new_token != token
+    assert (
+        message(client, new_token, body="Un secondo messaggio, diverso dal primo.").status_code
+        == 302
+    )
+    assert len(stored_messages(app)) == 2
+
+
+def test_a_token_of_another_profile_is_refused(app, client, graduate, course):
+    graduate_of(app, course, "Marco Bianchi")
+    token = contact_token(client, "marco-bianchi")
+    response = message(client, token)  # posted to giulia-neri
+    assert response.status_code == 400 and stored_messages(app) == []
+
+
+def test_line_breaks_in_subject_or_name_are_refused(client, graduate, app):
+    token = contact_token(client)
+    response = message(client, token, subject="Ciao\r\nBcc: spam@example.com", sender_name="A\nB")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="subject-error"' in page and 'id="sender_name-error"' in page
+    assert stored_messages(app) == []
 
 
 def test_directory_forms_reject_a_post_without_csrf_token(make_app, course):
@@ -348,3 +410,13 @@ def test_search_engines_see_titles_canonical_urls_and_a_sitemap(app, client, gra
     assert client.get("/sitemaps/profiles-7.xml").status_code == 404
     robots = client.get("/robots.txt").get_data(as_text=True)
     assert "Sitemap: http://lms.test/sitemap.xml" in robots
+
+
+def test_page_links_carry_only_the_listing_keys(app, client, course):
+    for n in range(21):
+        graduate_of(app, course, f"Persona {n:02d}", headline="Assistente")
+    response = client.get("/directory/?_anchor=x&_external=1&_method=POST&specialization=x&page=1")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'rel="next" href="/directory/?specialization=x&amp;page=2"' in page
+    assert "http://lms.test/directory/?" not in page  # links stay relative

@@ -385,6 +385,6 @@ def test_lesson_page_unfolds_only_its_own_module(app, world):
     assert 'href="/learn/corso/lezione-2-2"' in outline  # its own module, lesson by lesson
     assert 'href="/learn/corso/lezione-1-1"' not in outline  # the other one folded...
     assert 'href="/learn/corso/lezione-1-2" class="outline-module"' in outline  # ...to what is next
-    assert re.search(r'outline-count">1 di \d+<', outline)
+    assert re.search(r'outline-count">1 di \d+ fatti<', outline)
     home = client.get("/learn/corso/").get_data(as_text=True)
     assert 'href="/learn/corso/lezione-1-1"' in home and "outline-folded" not in home

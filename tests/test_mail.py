@@ -184,3 +184,27 @@ def test_emails_are_written_in_the_recipients_language(app, client):
     assert row.subject == "Confirm your email address"
     assert row.body_text.startswith("Hello,\n") and "Confirm your email address" in row.body_text
     assert "Jo Smith" not in row.body_text  # a name typed by anyone never goes to someone's inbox
+
+
+def test_a_message_that_cannot_be_built_is_given_up_alone(make_app, smtp_server):
+    """A header with a line break would raise when the message is built: that row fails once,
+    and the rest of the batch is still sent."""
+    _controller, inbox = smtp_server
+    app = make_app(MAIL_URL=f"smtp+plain://127.0.0.1:{_controller.port}")
+    with app.app_context():
+        mail.queue_email(
+            "a@example.org", "verify_email", "it", subject=lambda: "Riga\r\nBcc: x@example.org",
+            name="A", link="http://lms.test/x",
+        )  # fmt: skip
+        db.session.add(
+            OutboxEmail(to_email="b@example.org\r\nBcc: x", subject="S", body_text="B", kind="raw")
+        )
+        _queue("c@example.org")
+        db.session.commit()
+        assert mail.deliver_pending() == (2, 1)
+        rows = {row.to_email: row for row in db.session.scalars(select(OutboxEmail))}
+        assert rows["a@example.org"].subject == "Riga Bcc: x@example.org"  # one line
+        broken = rows["b@example.org\r\nBcc: x"]
+        assert broken.failed_at is not None and "cannot build" in broken.last_error
+        assert mail.deliver_pending() == (0, 0)
+    assert sorted(m["To"] for m in inbox.messages) == ["a@example.org", "c@example.org"]

@@ -34,11 +34,12 @@ from lms.services.errors import DomainError
 from lms.services.links import external_url
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+RESERVED_SLUGS = frozenset({"photos"})  # /directory/photos/<name> serves the pictures
 MESSAGES_PER_PAGE = 20
 
 
 class ProfileRefused(DomainError):
-    """slug_taken, not_certified, not_found."""
+    """slug_taken, not_certified, not_found, form_used (a contact form sent another message)."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -68,7 +69,8 @@ class ProfileData:
 def slugify(text: str) -> str:
     """`Anna Verdi-Rossi` -> `anna-verdi-rossi`: ASCII letters and digits joined by dashes."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "profilo"
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower())[:60].strip("-")
+    return slug if len(slug) >= 3 and slug not in RESERVED_SLUGS else f"profilo-{slug}".strip("-")
 
 
 def profile_of(user_id: int) -> Profile | None:
@@ -147,6 +149,8 @@ def save_profile(user_id: int, data: ProfileData, photo: str | None = None,
         if created:
             profile = Profile(user_id=user_id)
             db.session.add(profile)
+        if data.slug in RESERVED_SLUGS:
+            raise ProfileRefused("slug_taken")
         _apply(profile, data)
         old_photo = profile.photo
         if photo is not None or remove_photo:
@@ -232,9 +236,14 @@ def send_message(
         db.session.add(message)
         try:
             db.session.flush()
-        except IntegrityError:
+        except IntegrityError:  # this form was sent before: the same message, or another one
             db.session.rollback()
-            return False
+            earlier = db.session.scalar(
+                select(ContactMessage).where(ContactMessage.submission_id == submission_id)
+            )
+            if earlier is not None and earlier.body == body.strip():
+                return False
+            raise ProfileRefused("form_used") from None
         mail.queue_email(
             user.email,
             "directory_message",
@@ -251,11 +260,11 @@ def send_message(
     return True
 
 
-def messages_for(user_id: int, page: int) -> tuple[list[ContactMessage], int]:
-    """A page of the user's messages, newest first, and how many pages there are."""
+def messages_for(user_id: int, page: int) -> tuple[list[ContactMessage], int, int]:
+    """A page of the user's messages, newest first, the page shown and how many there are."""
     profile = profile_of(user_id)
     if profile is None:
-        return [], 1
+        return [], 1, 1
     total = db.session.scalar(select(func.count()).where(ContactMessage.profile_id == profile.id))
     pages = max(1, -(-total // MESSAGES_PER_PAGE))
     page = min(max(page, 1), pages)
@@ -268,7 +277,7 @@ def messages_for(user_id: int, page: int) -> tuple[list[ContactMessage], int]:
             .offset((page - 1) * MESSAGES_PER_PAGE)
         )
     )
-    return messages, pages
+    return messages, page, pages
 
 
 def unread_count(user_id: int) -> int:

@@ -50,7 +50,7 @@ def queue_email(
         message = OutboxEmail(
             to_email=to_email,
             kind=kind,
-            subject=subject(),
+            subject=" ".join(subject().split()),  # a line break in a header would stop the send
             body_text=render_template(f"mail/{kind}.txt", **context),
         )
     db.session.add(message)
@@ -173,10 +173,18 @@ def deliver_pending(batch_size: int = 50) -> tuple[int, int]:
         return 0, 0
     mail_url = current_app.config["MAIL_URL"]
     sender = current_app.config["MAIL_FROM"]
-    messages = {row.id: _build_message(row, sender) for row in claimed}
+    messages: dict[int, EmailMessage] = {}
+    unbuildable: dict[int, str] = {}
+    for row in claimed:
+        try:
+            messages[row.id] = _build_message(row, sender)
+        except (ValueError, TypeError) as error:  # never sendable: give up on it, not the batch
+            unbuildable[row.id] = f"cannot build the message: {error}"[:500]
     errors: dict[int, str] = {}
     if not mail_url:
         for row in claimed:
+            if row.id in unbuildable:
+                continue
             log.info(
                 "email (not sent, no MAIL_URL) to=%s subject=%s\n%s",
                 row.to_email,
@@ -196,17 +204,20 @@ def deliver_pending(batch_size: int = 50) -> tuple[int, int]:
             for row_id, m in messages.items()
             if m["Message-ID"] in failures
         }
-    _record_results(claimed, errors)
+    errors.update(unbuildable)
+    _record_results(claimed, errors, give_up=set(unbuildable))
     return len(claimed) - len(errors), len(errors)
 
 
 @write_transaction()
-def _record_results(claimed: list[ClaimedEmail], errors: dict[int, str]) -> None:
+def _record_results(
+    claimed: list[ClaimedEmail], errors: dict[int, str], give_up: set[int] = frozenset()
+) -> None:
     now = utcnow()
     for row in claimed:
         if row.id not in errors:
             values = {"sent_at": now, "last_error": None}
-        elif row.attempts >= MAX_ATTEMPTS:
+        elif row.attempts >= MAX_ATTEMPTS or row.id in give_up:
             values = {"failed_at": now, "last_error": errors[row.id]}
             log.error(
                 "email %s to %s given up after %s attempts: %s",

@@ -14,15 +14,16 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from lms.services.errors import DomainError
 
-ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+# The JPEG reader also opens MPO, the multi-picture JPEG many phones write.
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 MAX_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # a 5 MB file can still claim a huge canvas: refuse before decoding
+MAX_PIXELS = 24_000_000  # a 5 MB file can still claim a huge canvas: refuse before decoding
 SIZE = 480
 NAME_LENGTH = 32
 
 
 class PhotoRefused(DomainError):
-    """not_an_image, too_large, too_small."""
+    """not_an_image, too_large, too_many_pixels, too_small."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -65,11 +66,10 @@ def _open(data: bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            picture = Image.open(BytesIO(data))
-            if picture.format not in ACCEPTED_FORMATS:
-                raise PhotoRefused("not_an_image")
+            picture = Image.open(BytesIO(data), formats=ACCEPTED_FORMATS)
             if picture.width * picture.height > MAX_PIXELS:
-                raise PhotoRefused("too_large")
+                raise PhotoRefused("too_many_pixels")
+            picture.seek(0)  # the first frame of a multi-picture JPEG
             picture.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
             Image.DecompressionBombWarning) as error:  # fmt: skip

@@ -3,7 +3,7 @@ messages for refusals, and the query strings of filter and page links."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from babel import Locale
 from flask_babel import get_locale
@@ -67,6 +67,7 @@ PHOTO_MESSAGES = {
     "not_an_image": _l("This file is not a JPEG, PNG or WebP picture."),
     "too_large": _l("The photo must be 5 MB or smaller."),
     "too_small": _l("The photo is too small: use one at least 120 pixels wide."),
+    "too_many_pixels": _l("The photo has too many pixels: use one under 24 megapixels."),
 }
 VISIBILITY_MESSAGES = {
     "not_certified": _l(
@@ -86,8 +87,7 @@ def visibility_message(reason: str) -> str:
 
 def toggled(args: MultiDict, key: str, value: str, single: bool = False) -> dict:
     """The listing's query string with `value` of `key` switched on or off, back on page 1."""
-    params = MultiDict(args)
-    params.pop("page", None)
+    params = MultiDict((name, value) for name in QUERY_KEYS for value in args.getlist(name))
     current = params.getlist(key)
     if value in current:
         current = [item for item in current if item != value]
@@ -97,9 +97,13 @@ def toggled(args: MultiDict, key: str, value: str, single: bool = False) -> dict
     return {name: params.getlist(name) for name in params if params.getlist(name)}
 
 
-def page_args(args: MultiDict, page: int) -> dict:
-    params = {name: args.getlist(name) for name in args if name != "page"}
-    return {**params, "page": page} if page > 1 else params
+QUERY_KEYS = ("q", "sort", "specialization", "role", "language", "region", "availability")
+
+
+def page_query(args: MultiDict, page: int) -> str:
+    """The listing's query string for another page: only the keys the listing reads."""
+    params = [(name, value) for name in QUERY_KEYS for value in args.getlist(name)]
+    return urlencode(params + ([("page", page)] if page > 1 else []))
 
 
 def codes(mask: int, kind: str) -> list[str]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from decimal import Decimal
@@ -26,6 +27,7 @@ from wtforms.validators import (
     DataRequired,
     Email,
     Length,
+    NoneOf,
     NumberRange,
     Optional,
     Regexp,
@@ -43,7 +45,7 @@ from lms.blueprints.directory.display import (
 from lms.models import LANGUAGES, ROLES, SPECIALIZATIONS, Profile
 from lms.models.directory import from_mask
 from lms.services import directory, directory_search, photos
-from lms.services.directory import SLUG_PATTERN
+from lms.services.directory import RESERVED_SLUGS, SLUG_PATTERN
 
 
 def _choices(pairs) -> list[SelectChoice]:
@@ -93,6 +95,7 @@ class ProfileForm(FlaskForm):
             DataRequired(message=_l("Choose the address of your page.")),
             Length(min=3, max=60, message=_l("Use between 3 and 60 characters.")),
             Regexp(SLUG_PATTERN, message=_l("Use lower-case letters, digits and single dashes.")),
+            NoneOf(RESERVED_SLUGS, message=_l("This address is taken: choose another one.")),
         ],
         filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],
     )
@@ -160,8 +163,14 @@ def contact_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="directory-contact")
 
 
-def new_contact_token() -> str:
-    return contact_serializer().dumps(secrets.token_urlsafe(24))
+def new_contact_token(slug: str) -> str:
+    """A one-time form token for one profile: [submission id, slug], signed with the time."""
+    return contact_serializer().dumps([secrets.token_urlsafe(24), slug])
+
+
+def _single_line(form, field) -> None:
+    if field.data and re.search(r"[\x00-\x1f\x7f]", field.data):
+        raise ValidationError(_l("Write it on one line, without special characters."))
 
 
 class ContactForm(FlaskForm):
@@ -171,7 +180,7 @@ class ContactForm(FlaskForm):
 
     sender_name = StringField(
         _l("Your name"),
-        validators=[DataRequired(message=_l("Enter your name.")), Length(max=120)],
+        validators=[DataRequired(message=_l("Enter your name.")), Length(max=120), _single_line],
         filters=[_strip],
     )
     sender_email = EmailField(
@@ -189,7 +198,7 @@ class ContactForm(FlaskForm):
     )
     subject = StringField(
         _l("Subject"),
-        validators=[DataRequired(message=_l("Enter a subject.")), Length(max=160)],
+        validators=[DataRequired(message=_l("Enter a subject.")), Length(max=160), _single_line],
         filters=[_strip],
     )
     body = TextAreaField(
@@ -209,16 +218,25 @@ class ContactForm(FlaskForm):
     submission_id: str = ""
     opened_seconds: float = 0.0
 
+    def __init__(self, slug: str, *args, **kwargs):
+        self.slug = slug
+        super().__init__(*args, **kwargs)
+
     def validate_token(self, field) -> None:
         try:
-            submission_id, signed_at = contact_serializer().loads(
+            (submission_id, slug), signed_at = contact_serializer().loads(
                 field.data or "", max_age=24 * 3600, return_timestamp=True
             )
-        except BadSignature as error:  # expired or forged: a fresh token comes with the page
-            field.data = new_contact_token()
+        except (BadSignature, ValueError, TypeError) as error:  # expired, forged or foreign
+            field.data = new_contact_token(self.slug)
             raise ValidationError(
                 _l("The form had expired: please check your message and send it again.")
             ) from error
+        if slug != self.slug:
+            field.data = new_contact_token(self.slug)
+            raise ValidationError(
+                _l("The form had expired: please check your message and send it again.")
+            )
         self.submission_id = submission_id
         self.opened_seconds = time.time() - signed_at.timestamp()
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import url_for
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, get_locale, ngettext, to_user_timezone
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -35,6 +35,7 @@ class FacetLink:
     href: str
     count: int
     selected: bool
+    count_word: str  # "result" or "results", for screen readers
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,10 @@ def labels(kind: str) -> dict[str, str]:
 
 
 def _month(moment: datetime) -> str:
-    key = (str(get_locale()), moment.year, moment.month)
+    local = to_user_timezone(moment)  # 31 March 23:30 UTC is already April in Rome
+    key = (str(get_locale()), local.year, local.month)
     if key not in _months:
-        _months[key] = format_date(moment, "MMMM yyyy")
+        _months[key] = format_date(local, "MMMM yyyy")
     return _months[key]
 
 
@@ -87,7 +89,8 @@ def facet_groups(results: Results, filters: Filters, args: MultiDict) -> list[Fa
 
     def link(key, value, label, count, selected, single=False) -> FacetLink:
         query = urlencode(toggled(args, key, value, single), doseq=True)
-        return FacetLink(label, f"{base}?{query}" if query else base, count, selected)
+        word = ngettext("result", "results", count)
+        return FacetLink(label, f"{base}?{query}" if query else base, count, selected, word)
 
     counts = results.counts
     specializations = labels("specializations")
@@ -121,15 +124,22 @@ def facet_groups(results: Results, filters: Filters, args: MultiDict) -> list[Fa
         FacetGroup(
             _("Language"),
             [
-                link("language", code, languages[code], count, code in filters.languages)
-                for code, count in counts.languages.items()
+                link(
+                    "language",
+                    code,
+                    label,
+                    counts.languages.get(code, 0),
+                    code in filters.languages,
+                )
+                for code, label in languages.items()
+                if code in filters.languages or counts.languages.get(code)
             ],
         ),
         FacetGroup(
             _("Region"),
             [
                 link("region", name, name, count, name.lower() == region, single=True)
-                for name, count in counts.regions
+                for name, count in _regions(counts.regions, filters.region)
             ],
         ),
         FacetGroup(
@@ -147,6 +157,13 @@ def facet_groups(results: Results, filters: Filters, args: MultiDict) -> list[Fa
             ],
         ),
     ]
+
+
+def _regions(counted: list[tuple[str, int]], chosen: str) -> list[tuple[str, int]]:
+    """The regions with results, and the chosen one even when it has none."""
+    if chosen and all(name.lower() != chosen.lower() for name, _count in counted):
+        return [*counted, (chosen, 0)]
+    return counted
 
 
 def card_views(results: Results) -> list[CardView]:

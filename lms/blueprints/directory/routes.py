@@ -10,6 +10,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -49,8 +50,17 @@ def _contact_limit_profile() -> str:
     return current_app.config["DIRECTORY_CONTACT_LIMIT_PER_PROFILE"]
 
 
+def _contact_attempts_ip() -> str:
+    return current_app.config["DIRECTORY_CONTACT_ATTEMPTS_PER_IP"]
+
+
 def _profile_key() -> str:
     return "profile:" + (request.view_args or {}).get("slug", "")
+
+
+def _message_stored(_response) -> bool:
+    """Only a stored message uses up a limit: typing mistakes and bots cost a client nothing."""
+    return g.get("contact_stored", False)
 
 
 @bp.get("/directory/")
@@ -77,7 +87,7 @@ def index():
 @bp.get("/directory/<slug>")
 @limiter.limit(_search_limit)
 def profile(slug: str):
-    return _show_profile(slug, ContactForm(formdata=None, token=new_contact_token()))
+    return _show_profile(slug, ContactForm(slug, formdata=None, token=new_contact_token(slug)))
 
 
 def _show_profile(slug: str, form: ContactForm, status: int = 200):
@@ -89,22 +99,30 @@ def _show_profile(slug: str, form: ContactForm, status: int = 200):
             abort(404)
         found = (own, current_user)  # the owner previews a page nobody else can see
     profile, _user = found
-    return render_template(
-        "directory/profile.html",
-        profile=profile,
-        certificate=directory.listing_certificate(profile.user_id, now),
-        is_public=profile.listed_at(now),
-        form=form,
-        display=display,
-        now=now,
-    ), status
+    response = current_app.make_response(
+        (
+            render_template(
+                "directory/profile.html",
+                profile=profile,
+                certificate=directory.listing_certificate(profile.user_id, now),
+                is_public=profile.listed_at(now),
+                form=form,
+                display=display,
+                now=now,
+            ),
+            status,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"  # a form token used once must not come back
+    return response
 
 
 @bp.post("/directory/<slug>")
-@limiter.limit(_contact_limit_ip)
-@limiter.limit(_contact_limit_profile, key_func=_profile_key)
+@limiter.limit(_contact_attempts_ip)
+@limiter.limit(_contact_limit_ip, deduct_when=_message_stored)
+@limiter.limit(_contact_limit_profile, key_func=_profile_key, deduct_when=_message_stored)
 def contact(slug: str):
-    form = ContactForm()
+    form = ContactForm(slug)
     if not form.validate_on_submit():
         return _show_profile(slug, form, 400)
     if form.looks_automated:  # a bot filled the trap: it is told what a person would be told
@@ -115,7 +133,7 @@ def contact(slug: str):
         )
         return _show_profile(slug, form, 400)
     try:
-        directory.send_message(
+        g.contact_stored = directory.send_message(
             slug,
             form.sender_name.data,
             form.sender_email.data,
@@ -125,13 +143,21 @@ def contact(slug: str):
             client_ip(),
             utcnow(),
         )
-    except directory.ProfileRefused:
-        abort(404)
+    except directory.ProfileRefused as error:
+        if error.reason != "form_used":
+            abort(404)
+        form.token.data = new_contact_token(slug)
+        form.form_errors.append(
+            _("This form already sent another message: check this one and send it again.")
+        )
+        return _show_profile(slug, form, 400)
     return redirect(url_for("directory.contact_sent", slug=slug))
 
 
 @bp.get("/directory/<slug>/sent")
 def contact_sent(slug: str):
+    if directory.public_profile(slug, utcnow()) is None:
+        abort(404)
     return render_template("directory/sent.html", slug=slug)
 
 
@@ -193,7 +219,9 @@ def visibility():
 @bp.get("/account/messages")
 @login_required
 def messages():
-    items, pages = directory.messages_for(current_user.id, request.args.get("page", 1, type=int))
+    items, page, pages = directory.messages_for(
+        current_user.id, request.args.get("page", 1, type=int) or 1
+    )
     unread = [message.id for message in items if message.read_at is None]
     directory.mark_read(current_user.id, unread, utcnow())
     return render_template(
@@ -201,7 +229,7 @@ def messages():
         items=items,
         unread=set(unread),
         pages=pages,
-        page=request.args.get("page", 1, type=int),
+        page=page,
     )
 
 
