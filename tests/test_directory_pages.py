@@ -170,6 +170,14 @@ def test_photo_is_checked_by_content_resized_and_renamed(logged_in, certified):
     with app.app_context():
         assert directory.profile_of(certified.id).photo == name  # nothing lost
 
+    anonymous = app.test_client()
+    assert anonymous.get(f"/directory/photos/{name}").status_code == 404  # not opted in
+    logged_in.post("/account/profile/visibility", data={"publish": "1"})
+    with anonymous.get(f"/directory/photos/{name}") as response:
+        assert response.status_code == 200
+    logged_in.post("/account/profile/visibility", data={"publish": "0"})
+    assert anonymous.get(f"/directory/photos/{name}").status_code == 404  # hidden with the page
+
     logged_in.post("/account/profile", data=dict(PROFILE_FORM, remove_photo="y"))
     assert logged_in.get(f"/directory/photos/{name}").status_code == 404  # file deleted
     assert logged_in.get("/directory/photos/..%2Fsecret_key").status_code == 404

@@ -113,7 +113,7 @@ class Profile(db.Model):
     linkedin: Mapped[str] = mapped_column(String(300), default="")
     availability: Mapped[str] = mapped_column(String(20), default=Availability.AVAILABLE.value)
     mentoring: Mapped[bool] = mapped_column(Boolean, default=False)
-    photo: Mapped[str | None] = mapped_column(String(64))
+    photo: Mapped[str | None] = mapped_column(String(64), unique=True)  # a random file name
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     certified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

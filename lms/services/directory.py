@@ -195,6 +195,13 @@ def public_profile(slug: str, now: datetime) -> tuple[Profile, User] | None:
     return found.Profile, found.User
 
 
+def photo_visible(name: str, viewer_id: int | None, now: datetime) -> bool:
+    profile = db.session.scalar(select(Profile).where(Profile.photo == name))
+    if profile is None:
+        return False
+    return profile.user_id == viewer_id or public_profile(profile.slug, now) is not None
+
+
 def listing_certificate(user_id: int, now: datetime) -> Certificate | None:
     """The certificate the profile's badge links to: the newest good one."""
     for certificate in db.session.scalars(

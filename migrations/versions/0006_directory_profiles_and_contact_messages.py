@@ -77,6 +77,7 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_profiles_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_profiles')),
+    sa.UniqueConstraint('photo', name=op.f('uq_profiles_photo')),
     sa.UniqueConstraint('slug', name=op.f('uq_profiles_slug')),
     sa.UniqueConstraint('user_id', name=op.f('uq_profiles_user_id'))
     )

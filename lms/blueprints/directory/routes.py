@@ -163,9 +163,13 @@ def contact_sent(slug: str):
 
 @bp.get("/directory/photos/<name>")
 def photo(name: str):
-    if not photos.is_photo_name(name):
+    """Only the photo of a listed profile, or your own: opting out hides the picture too."""
+    viewer = current_user.id if current_user.is_authenticated else None
+    if not photos.is_photo_name(name) or not directory.photo_visible(name, viewer, utcnow()):
         abort(404)
-    return send_from_directory(photos.photo_dir(), name, mimetype="image/webp", max_age=86400)
+    response = send_from_directory(photos.photo_dir(), name, mimetype="image/webp", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"  # revalidated, so a hidden one stops showing
+    return response
 
 
 @bp.route("/account/profile", methods=["GET", "POST"])
