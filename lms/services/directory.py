@@ -185,21 +185,27 @@ def set_published(user_id: int, published: bool, now: datetime | None = None) ->
     return profile
 
 
-def public_profile(slug: str, now: datetime) -> tuple[Profile, User] | None:
-    """The profile at `slug` if the directory lists it."""
+def _listed_profile(condition, now: datetime) -> tuple[Profile, User] | None:
     found = db.session.execute(
-        select(Profile, User).join(User, User.id == Profile.user_id).where(Profile.slug == slug)
+        select(Profile, User).join(User, User.id == Profile.user_id).where(condition)
     ).first()
     if found is None or found.User.deleted_at is not None or not found.Profile.listed_at(now):
         return None
     return found.Profile, found.User
 
 
+def public_profile(slug: str, now: datetime) -> tuple[Profile, User] | None:
+    """The profile at `slug` if the directory lists it."""
+    return _listed_profile(Profile.slug == slug, now)
+
+
 def photo_visible(name: str, viewer_id: int | None, now: datetime) -> bool:
-    profile = db.session.scalar(select(Profile).where(Profile.photo == name))
-    if profile is None:
-        return False
-    return profile.user_id == viewer_id or public_profile(profile.slug, now) is not None
+    """A photo is seen by its owner, and by anyone while its profile is listed."""
+    if viewer_id is not None and db.session.scalar(
+        select(Profile.id).where(Profile.photo == name, Profile.user_id == viewer_id)
+    ):
+        return True
+    return _listed_profile(Profile.photo == name, now) is not None
 
 
 def listing_certificate(user_id: int, now: datetime) -> Certificate | None:
