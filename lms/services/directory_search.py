@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lms.extensions import db
 from lms.models import LANGUAGES, ROLES, SPECIALIZATIONS, Availability, Profile, User
+from lms.models.directory import from_mask
 
 PER_PAGE = 20
 MAX_WORDS = 8
@@ -224,10 +225,8 @@ def _cards(conditions, filters, now, sort, text, page, per_page) -> list[Card]:
             city=row.city,
             region=row.region,
             photo=row.photo,
-            specializations=tuple(
-                code for bit, code in enumerate(SPECIALIZATIONS) if row.specializations >> bit & 1
-            ),
-            roles=tuple(code for bit, code in enumerate(ROLES) if row.roles >> bit & 1),
+            specializations=tuple(from_mask(row.specializations, SPECIALIZATIONS)),
+            roles=tuple(from_mask(row.roles, ROLES)),
             availability=row.availability,
             mentoring=row.mentoring,
             certified_at=row.certified_at,

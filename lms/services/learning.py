@@ -155,8 +155,8 @@ class Outline:
 
     @property
     def percent(self) -> int:
-        steps = len(self.lessons) + len(self.quizzes)
-        done = sum(s.done for s in self.lessons) + sum(q.passed for q in self.quizzes)
+        steps = sum(module.steps for module in self.modules)
+        done = sum(module.steps_done for module in self.modules)
         return round(100 * done / steps) if steps else 0
 
     @property
