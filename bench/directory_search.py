@@ -32,8 +32,8 @@ from urllib.parse import urlencode
 import flask_migrate
 from sqlalchemy import text
 
-from bench.http_load import Target, alternate, gunicorn, report
-from bench.verify_page import BASE_URL, LUA, SECRET, get
+from bench.http_load import Target, alternate, gunicorn, random_paths_script, report
+from bench.verify_page import BASE_URL, SECRET, get
 from lms import create_app
 from lms.extensions import db
 from lms.models import SPECIALIZATIONS, utcnow
@@ -256,14 +256,11 @@ def main() -> None:
         print(f"search in process, {len(mix)} searches of the mix, {backend}")
         print_in_process(cold, warm)
 
-        script = Path(folder) / "directory_paths.lua"
-        script.write_text(
-            LUA.format(paths=",\n".join(f'  "{item.url}"' for item in mix)), encoding="utf-8"
+        script = random_paths_script(
+            Path(folder) / "directory_paths.lua", [item.url for item in mix]
         )
-        floor_script = Path(folder) / "floor_paths.lua"
-        floor_script.write_text(
-            LUA.format(paths=",\n".join(f'  "/_floor?i={n}"' for n in range(len(mix)))),
-            encoding="utf-8",
+        floor_script = random_paths_script(
+            Path(folder) / "floor_paths.lua", [f"/_floor?i={n}" for n in range(len(mix))]
         )
         env = {
             "DATABASE_URL": database_url,
@@ -280,8 +277,8 @@ def main() -> None:
             get(floor_port, "/_floor")  # waits for the workers to load the app
             check_page(port, next(t.search.url for t in cold if t.total > 0))
             rounds = alternate(
-                Target(f"http://127.0.0.1:{floor_port}", script=str(floor_script)),
-                Target(f"http://127.0.0.1:{port}", script=str(script)),
+                Target(f"http://127.0.0.1:{floor_port}", script=floor_script),
+                Target(f"http://127.0.0.1:{port}", script=script),
                 args.seconds,
                 args.rounds,
             )

@@ -18,6 +18,29 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# wrk asks for a path drawn at random from a list; each thread seeds its own generator.
+LUA = """local paths = {{
+{paths}
+}}
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+end
+function init(args)
+  math.randomseed(os.time() * 100 + id)
+end
+function request()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+"""
+
+
+def random_paths_script(path: Path, paths: list[str]) -> str:
+    """Write a wrk script that requests `paths` at random; returns its file name."""
+    path.write_text(LUA.format(paths=",\n".join(f'  "{item}"' for item in paths)), encoding="utf-8")
+    return str(path)
+
 
 @dataclass(frozen=True)
 class Figures:

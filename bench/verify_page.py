@@ -24,7 +24,7 @@ from pathlib import Path
 import flask_migrate
 from sqlalchemy import insert, select, text
 
-from bench.http_load import Target, alternate, gunicorn, report
+from bench.http_load import Target, alternate, gunicorn, random_paths_script, report
 from lms import create_app
 from lms.extensions import db
 from lms.models import Certificate, CertificateDocument, Course, StatusSlot, User, utcnow
@@ -34,22 +34,6 @@ from lms.services.scale_seed import PASSWORD_HASH, status_slots, unique_codes
 SECRET = "bench-secret-key-that-is-long-enough-for-production"  # noqa: S105 - a throwaway bench key
 BASE_URL = "http://127.0.0.1"  # the seed and the server must agree: it names the issuer's did:web
 SAMPLED_CODES = 2_000
-
-LUA = """local paths = {{
-{paths}
-}}
-local counter = 0
-function setup(thread)
-  counter = counter + 1
-  thread:set("id", counter)
-end
-function init(args)
-  math.randomseed(os.time() * 100 + id)
-end
-function request()
-  return wrk.format("GET", paths[math.random(#paths)])
-end
-"""
 
 
 os.environ["ALLOW_TEST_PAYMENTS"] = "1"  # production settings, but no Stripe account here
@@ -207,12 +191,13 @@ def main() -> None:
         sample = seed(database_url, key_dir, args.certificates)
         # The floor is loaded through the same Lua script shape (a random path of as many), so
         # wrk spends the same client CPU on both: on 2 cores it competes with the server.
-        script = Path(folder) / "verify_paths.lua"
-        paths = ",\n".join(f'  "/verify/{certificates.display_code(code)}"' for code in sample)
-        script.write_text(LUA.format(paths=paths), encoding="utf-8")
-        floor_script = Path(folder) / "floor_paths.lua"
-        paths = ",\n".join(f'  "/_floor?code={certificates.display_code(code)}"' for code in sample)
-        floor_script.write_text(LUA.format(paths=paths), encoding="utf-8")
+        codes = [certificates.display_code(code) for code in sample]
+        script = random_paths_script(
+            Path(folder) / "verify_paths.lua", [f"/verify/{code}" for code in codes]
+        )
+        floor_script = random_paths_script(
+            Path(folder) / "floor_paths.lua", [f"/_floor?code={code}" for code in codes]
+        )
         env = {
             "DATABASE_URL": database_url,
             "SECRET_KEY": SECRET,
@@ -228,8 +213,8 @@ def main() -> None:
             get(floor_port, "/_floor")  # waits for the workers to load the app
             check_page(port, sample[0])
             rounds = alternate(
-                Target(f"http://127.0.0.1:{floor_port}", script=str(floor_script)),
-                Target(f"http://127.0.0.1:{port}", script=str(script)),
+                Target(f"http://127.0.0.1:{floor_port}", script=floor_script),
+                Target(f"http://127.0.0.1:{port}", script=script),
                 args.seconds,
                 args.rounds,
             )
