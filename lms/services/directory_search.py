@@ -186,16 +186,17 @@ def search(
     total = db.session.scalar(select(func.count()).select_from(_profiles).where(*conditions))
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
-    cards = _cards(conditions, filters, now, sort, text, page, per_page)
+    cards = _cards(conditions, sort, text, page, per_page)
     counts = _counts(query, base, filters, now)
     return Results(query, searched, total, page, pages, sort, cards, counts)
 
 
-def _cards(conditions, filters, now, sort, text, page, per_page) -> list[Card]:
+def _cards(conditions, sort, text, page, per_page) -> list[Card]:
     p = _profiles.c
     ranked = sort == "relevance" and text is not None
     if ranked and text.fts_query:  # SQLite: the MATCH must be on the joined table for bm25
-        conditions = [listed(now), _fts_matches(text.fts_query), *_filter_conditions(filters)]
+        conditions = [c for c in conditions if c is not text.condition]
+        conditions.append(_fts_matches(text.fts_query))
     statement = select(
         p.slug,
         p.display_name,
