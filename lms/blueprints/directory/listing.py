@@ -93,48 +93,22 @@ def facet_groups(results: Results, filters: Filters, args: MultiDict) -> list[Fa
         return FacetLink(label, f"{base}?{query}" if query else base, count, selected, word)
 
     counts = results.counts
-    specializations = labels("specializations")
-    roles = labels("roles")
-    languages = labels("languages")
     availability = labels("availability")
     region = filters.region.lower()
+
+    def chosen_or_counted(key: str, kind: str) -> list[FacetLink]:
+        """Every value with results, and every chosen one even at zero (so it can be unticked)."""
+        counted, chosen = getattr(counts, kind), getattr(filters, kind)
+        return [
+            link(key, code, label, counted.get(code, 0), code in chosen)
+            for code, label in labels(kind).items()
+            if code in chosen or counted.get(code)
+        ]
+
     return [
-        FacetGroup(
-            _("Specialization"),
-            [
-                link(
-                    "specialization",
-                    code,
-                    label,
-                    counts.specializations.get(code, 0),
-                    code in filters.specializations,
-                )
-                for code, label in specializations.items()
-                if code in filters.specializations or counts.specializations.get(code)
-            ],
-        ),
-        FacetGroup(
-            _("Role"),
-            [
-                link("role", code, label, counts.roles.get(code, 0), code in filters.roles)
-                for code, label in roles.items()
-                if code in filters.roles or counts.roles.get(code)
-            ],
-        ),
-        FacetGroup(
-            _("Language"),
-            [
-                link(
-                    "language",
-                    code,
-                    label,
-                    counts.languages.get(code, 0),
-                    code in filters.languages,
-                )
-                for code, label in languages.items()
-                if code in filters.languages or counts.languages.get(code)
-            ],
-        ),
+        FacetGroup(_("Specialization"), chosen_or_counted("specialization", "specializations")),
+        FacetGroup(_("Role"), chosen_or_counted("role", "roles")),
+        FacetGroup(_("Language"), chosen_or_counted("language", "languages")),
         FacetGroup(
             _("Region"),
             [
