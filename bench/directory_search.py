@@ -6,12 +6,17 @@ of client searches with a seeded RNG: words only ("wordpress", "contabilità", "
 a name), filters only (one or two of specialization, role, language, region, availability),
 words and filters, sorted by relevance or newest, some on page 2 or 3.
 
-1. Each search of the mix through `directory_search.search` in an app context, timed: first with
-   counts per filter computed every time (DIRECTORY_COUNTS_SECONDS=0, "cold"), then with counts
-   cached ("warm"). Goal: p95 under 25 ms cold. The slowest five are printed to work on.
-2. `/directory/` served by gunicorn (2 sync workers, production settings, counts cached as in
-   production) and loaded by wrk, each request a URL of the mix at random, in turns with the
-   floor. Goal: the listing at >= 40% of the floor.
+1. Each search of the mix through `directory_search.search` in an app context, timed twice: on a
+   fresh index of the listing ("first": each word read from the database's text index the first
+   time the mix uses it, as in a process just started), then again ("steady": what each word
+   matches is kept by the index, and patched, not dropped, when profiles change). Filters,
+   counts and pages are worked out on every search in both. Goal: p95 under 25 ms. The slowest
+   five are printed. Then a few profiles are changed through the services and the time each
+   process takes to patch its index is printed beside the time to build it.
+2. `/directory/` served by gunicorn (2 sync workers, production settings) and loaded by wrk, each
+   request a URL of the mix at random, in turns with the floor. Each worker builds its index and
+   reads each word on its first requests, inside the first round. Goal: the listing at >= 40% of
+   the floor.
 
     .venv/bin/python -m bench.directory_search [--profiles 100000] [--queries 200] \\
         [--seconds 10] [--rounds 3] [--database-url postgresql+psycopg://...]
@@ -30,14 +35,20 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import flask_migrate
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bench.http_load import Target, alternate, gunicorn, random_paths_script, report
 from bench.verify_page import BASE_URL, SECRET, get
 from lms import create_app
 from lms.extensions import db
-from lms.models import SPECIALIZATIONS, utcnow
-from lms.services import directory_search, scale_profiles, scale_seed
+from lms.models import SPECIALIZATIONS, Profile, utcnow
+from lms.services import (
+    directory,
+    directory_index,
+    directory_search,
+    scale_profiles,
+    scale_seed,
+)
 from lms.services.directory_search import Filters
 
 GOAL_P95_MS = 25.0
@@ -195,31 +206,58 @@ def measure_in_process(database_url: str, key_dir: str, mix: list[Search]):
             "SECRET_KEY": SECRET,
             "PUBLIC_BASE_URL": BASE_URL,
             "ISSUER_KEY_DIR": key_dir,
-            "DIRECTORY_COUNTS_SECONDS": 0,
         }
     )
-    time_mix(app, mix)  # pages read into the caches, statements compiled: as on a live server
-    cold = time_mix(app, mix)
-    app.config["DIRECTORY_COUNTS_SECONDS"] = 60
-    time_mix(app, mix)  # fills the counts cache
-    warm = time_mix(app, mix)
     with app.app_context():
+        started = time.perf_counter()
+        directory_index.current(utcnow())  # what the first search after a change waits for
+        built = (time.perf_counter() - started) * 1000
+    first = time_mix(app, mix)
+    steady = time_mix(app, mix)
+    with app.app_context():
+        patches = time_patches()
         db.engine.dispose()
-    return cold, warm
+    return built, first, steady, patches
 
 
-def print_in_process(cold: list[Timed], warm: list[Timed]) -> None:
-    print(f"  cold counts (computed each time)   {percentiles(cold)}")
-    print(f"  warm counts (cached)               {percentiles(warm)}")
+def time_patches(count: int = 5) -> list[float]:
+    """Milliseconds for the index to take in one change: a profile edited, or opted out."""
+    timed = []
+    rows = db.session.execute(select(Profile.id, Profile.user_id).limit(count)).all()
+    for n, (profile_id, user_id) in enumerate(rows):
+        profile = db.session.get(Profile, profile_id)
+        if n % 2:
+            directory.set_published(user_id, not profile.published)
+        else:
+            data = directory.ProfileData(
+                display_name=profile.display_name, slug=profile.slug,
+                headline="Grafica e newsletter", region="Umbria", specializations=["crm"],
+            )  # fmt: skip
+            directory.save_profile(user_id, data)
+        started = time.perf_counter()
+        directory_index.current(utcnow())
+        timed.append((time.perf_counter() - started) * 1000)
+    return timed
+
+
+def print_in_process(
+    built: float, first: list[Timed], steady: list[Timed], patches: list[float]
+) -> None:
+    print(f"  index of the listing built in {built:.0f} ms (at start, then every 6 hours)")
+    patched = " ".join(f"{ms:.0f}" for ms in patches)
+    print(f"  a profile changed: the index patched in {patched} ms (each process, once)")
+    print(f"  first (fresh index, words read)    {percentiles(first)}")
+    print(f"  steady (words kept by the index)   {percentiles(steady)}")
     for kind in ("words", "filters", "both"):
-        part = [t for t in cold if t.search.kind == kind]
-        print(f"    cold, {kind:<7} ({len(part):>3} searches)  {percentiles(part)}")
-    verdict = "met" if p95(cold) < GOAL_P95_MS else "missed"
-    print(f"  goal: p95 under {GOAL_P95_MS:.0f} ms, counts cold: {p95(cold):.1f} ms ({verdict})")
-    print("  slowest 5 (cold ms, warm ms, matches, search):")
-    warm_by_url = {t.search.url: t.ms for t in warm}
-    for t in sorted(cold, key=lambda t: t.ms, reverse=True)[:5]:
-        print(f"    {t.ms:7.1f} {warm_by_url[t.search.url]:7.1f} {t.total:>7}  {t.search.label}")
+        part = [t for t in steady if t.search.kind == kind]
+        print(f"    steady, {kind:<7} ({len(part):>3} searches)  {percentiles(part)}")
+    for label, timed in (("steady", steady), ("first", first)):
+        verdict = "met" if p95(timed) < GOAL_P95_MS else "missed"
+        print(f"  goal: p95 under {GOAL_P95_MS:.0f} ms, {label}: {p95(timed):.1f} ms ({verdict})")
+    print("  slowest 5 (first ms, steady ms, matches, search):")
+    steady_by_url = {t.search.url: t.ms for t in steady}
+    for t in sorted(first, key=lambda t: t.ms, reverse=True)[:5]:
+        print(f"    {t.ms:7.1f} {steady_by_url[t.search.url]:7.1f} {t.total:>7}  {t.search.label}")
 
 
 def check_page(port: int, path: str) -> None:
@@ -252,9 +290,9 @@ def main() -> None:
             f"seeded {summary.profiles} profiles ({summary.listed} listed) on {backend} "
             f"in {time.monotonic() - started:.0f} s"
         )
-        cold, warm = measure_in_process(database_url, key_dir, mix)
+        built, first, steady, patches = measure_in_process(database_url, key_dir, mix)
         print(f"search in process, {len(mix)} searches of the mix, {backend}")
-        print_in_process(cold, warm)
+        print_in_process(built, first, steady, patches)
 
         script = random_paths_script(
             Path(folder) / "directory_paths.lua", [item.url for item in mix]
@@ -275,7 +313,7 @@ def main() -> None:
         }
         with gunicorn("floor_app()", env) as floor_port, gunicorn("app()", env) as port:
             get(floor_port, "/_floor")  # waits for the workers to load the app
-            check_page(port, next(t.search.url for t in cold if t.total > 0))
+            check_page(port, next(t.search.url for t in steady if t.total > 0))
             rounds = alternate(
                 Target(f"http://127.0.0.1:{floor_port}", script=floor_script),
                 Target(f"http://127.0.0.1:{port}", script=script),

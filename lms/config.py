@@ -162,8 +162,6 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         ),
         # A person takes longer than this to write to someone; a script does not.
         "DIRECTORY_CONTACT_MIN_SECONDS": 4,
-        # Counts per filter scan every match: they are reused for this long (results never are).
-        "DIRECTORY_COUNTS_SECONDS": 60,
     }
     config.update(overrides)
     config["ISSUER_NAME"] = config["ISSUER_NAME"] or config["SITE_NAME"]

@@ -51,7 +51,6 @@ def make_config(database_url: str, instance: Path, **overrides) -> dict:
         "FILES_DIR": str(instance / "files"),
         "ISSUER_KEY_DIR": str(instance / "issuer-keys"),
         "DIRECTORY_CONTACT_MIN_SECONDS": 0,
-        "DIRECTORY_COUNTS_SECONDS": 0,
     }
     config.update(overrides)
     return config

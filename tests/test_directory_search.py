@@ -13,7 +13,9 @@ import pytest
 from lms.extensions import db
 from lms.models import utcnow
 from lms.services import certificates, directory
-from lms.services.directory_search import Filters, search, search_text, words_of
+from lms.services.directory_index import listing_changed
+from lms.services.directory_search import Filters, search
+from lms.services.italian_words import search_text, words_of
 from tests import factories
 
 
@@ -244,6 +246,7 @@ def test_visibility_rules(people, course):
     assert directory.public_profile("giulia-neri", now + timedelta(days=2)) is None
 
     luca.deleted_at = now  # a deleted account is never listed
+    listing_changed([directory.profile_of(luca.id).id])
     db.session.commit()
     assert find(now=now).total == 1
     assert directory.public_profile("luca-gallo", now) is None
@@ -268,11 +271,32 @@ def test_slug_is_unique(people):
     assert directory.profile_of(other.id) is None
 
 
-def test_counts_are_reused_for_a_while(make_app, course):
-    app = make_app(DIRECTORY_COUNTS_SECONDS=60)
-    with app.app_context():
-        user = factories.make_graduate(course, "Anna Prima", specializations=("seo",))
-        assert find().counts.specializations == {"seo": 1}
-        directory.set_published(user.id, False)
-        assert find().total == 0  # the list is current at once
-        assert find().counts.specializations == {"seo": 1}  # the count catches up later
+def test_list_and_counts_follow_every_change_at_once(course):
+    user = factories.make_graduate(course, "Anna Prima", specializations=("seo",))
+    assert find().counts.specializations == {"seo": 1}
+    directory.set_published(user.id, False)
+    assert (find().total, find().counts.specializations) == (0, {})
+    directory.set_published(user.id, True)
+    data = directory.ProfileData(
+        display_name="Anna Prima", slug="anna-prima", specializations=["crm"], region="Umbria"
+    )
+    directory.save_profile(user.id, data)
+    results = find("anna", region="Umbria")
+    assert (results.total, results.counts.specializations) == (1, {"crm": 1})
+
+
+def test_a_profile_hidden_after_the_index_was_read_leaves_the_page(course):
+    """Changes made around the services (none should be) still never show a hidden profile."""
+    user = factories.make_graduate(course, "Bruno Dopo")
+    assert find().total == 1
+    user.deleted_at = utcnow()
+    db.session.commit()
+    assert find().cards == []
+
+
+def test_words_in_name_or_headline_come_first(course):
+    factories.make_graduate(course, "Carla Viola", headline="Esperta di newsletter")
+    factories.make_graduate(course, "Dario Blu", headline="Social", bio="Scrivo newsletter.")
+    results = find("newsletter")
+    assert [card.slug for card in results.cards] == ["carla-viola", "dario-blu"]
+    assert [card.slug for card in find("newsletter", sort="newest").cards][0] == "dario-blu"

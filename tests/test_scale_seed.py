@@ -17,7 +17,8 @@ from lms.models import (
     utcnow,
 )
 from lms.services import credentials, scale_profiles, scale_seed
-from lms.services.directory_search import Filters, search, search_text
+from lms.services.directory_search import Filters, search
+from lms.services.italian_words import search_text
 
 # Every standing drawn often enough that 30 profiles hold each of them.
 EVEN_STANDINGS = {"listed": 10, "expired": 5, "revoked": 5, "unpublished": 5, "deleted": 5}

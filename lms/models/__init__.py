@@ -25,6 +25,8 @@ from lms.models.directory import (
     SPECIALIZATIONS,
     Availability,
     ContactMessage,
+    DirectoryChange,
+    DirectoryVersion,
     Profile,
 )
 from lms.models.exams import (
@@ -56,6 +58,8 @@ __all__ = [
     "Attachment",
     "Availability",
     "ContactMessage",
+    "DirectoryChange",
+    "DirectoryVersion",
     "LANGUAGES",
     "Profile",
     "ROLES",

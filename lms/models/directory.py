@@ -50,7 +50,15 @@ LANGUAGES = ("it", "en", "fr", "de", "es", "pt", "ro", "nl", "pl", "ru", "uk", "
 
 # Tables the search index keeps beside `profiles` (SQLite FTS5, PostgreSQL's tsvector column):
 # made by the migration, not by the models, so schema comparisons leave them out.
-SEARCH_INDEX_OBJECTS = frozenset({"profiles_fts", "search_vector", "ix_profiles_search_vector"})
+SEARCH_INDEX_OBJECTS = frozenset(
+    {
+        "profiles_fts",
+        "search_vector",
+        "ix_profiles_search_vector",
+        "title_vector",
+        "ix_profiles_title_vector",
+    }
+)
 
 
 def include_in_schema_comparison(obj, name, type_, reflected, compare_to) -> bool:
@@ -118,8 +126,10 @@ class Profile(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     certified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     certified_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Italian stems of name, headline, bio and services, indexed by SQLite's FTS5.
+    # Italian stems of name, headline, bio and services, indexed by SQLite's FTS5; and of name
+    # and headline alone, which relevance puts first (PostgreSQL: `title_vector`).
     search_text: Mapped[str] = mapped_column(Text, default="")
+    title_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -148,3 +158,25 @@ class ContactMessage(db.Model):
     sender_ip: Mapped[str] = mapped_column(String(45), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DirectoryVersion(db.Model):
+    """A counter of changes that can alter the listing: one row, bumped in the transaction of
+    each change. The row lock orders the bumps as the commits, so a process that read version N
+    has seen every change up to N."""
+
+    __tablename__ = "directory_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DirectoryChange(db.Model):
+    """Which profiles a version changed, so that a process patches its index of the listing
+    rather than building it again. Profile 0 stands for all of them (a bulk load). No foreign
+    key: the id of a deleted profile is what tells a process to drop it."""
+
+    __tablename__ = "directory_changes"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(Integer, primary_key=True)

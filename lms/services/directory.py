@@ -29,8 +29,9 @@ from lms.models import (
 )
 from lms.models.directory import to_mask
 from lms.services import mail, photos
-from lms.services.directory_search import listed, search_text
+from lms.services.directory_index import listed, listing_changed
 from lms.services.errors import DomainError
+from lms.services.italian_words import search_text
 from lms.services.links import external_url
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -109,6 +110,9 @@ def refresh_certification(user_id: int) -> None:
         .where(Profile.user_id == user_id)
         .values(certified_at=certified_at, certified_until=until)
     )
+    profile_id = db.session.scalar(select(Profile.id).where(Profile.user_id == user_id))
+    if profile_id is not None:
+        listing_changed([profile_id])
 
 
 def is_certified(user_id: int, now: datetime) -> bool:
@@ -138,6 +142,7 @@ def _apply(profile: Profile, data: ProfileData) -> None:
     profile.search_text = search_text(
         profile.display_name, profile.headline, profile.bio, profile.services
     )
+    profile.title_text = search_text(profile.display_name, profile.headline)
 
 
 def save_profile(user_id: int, data: ProfileData, photo: str | None = None,
@@ -163,6 +168,7 @@ def save_profile(user_id: int, data: ProfileData, photo: str | None = None,
             raise ProfileRefused("slug_taken") from error
         if created:
             refresh_certification(user_id)
+        listing_changed([profile.id])
         db.session.commit()
     if old_photo != profile.photo:
         photos.delete_photo(old_photo)
@@ -181,6 +187,7 @@ def set_published(user_id: int, published: bool, now: datetime | None = None) ->
         if published and not profile.published:
             profile.published_at = now
         profile.published = published
+        listing_changed([profile.id])
         db.session.commit()
     return profile
 

@@ -4,66 +4,33 @@ One function for both databases. The text is cut into words here (letters and di
 quotes, operators and emoji are never syntax) and each database stems them in Italian: SQLite's
 FTS5 matches the Snowball stems kept in `profiles.search_text`; PostgreSQL matches its generated
 `search_vector` (configuration `italian`, GIN index). Both use the same stemmer and stop words.
+
+Each word is read from the database's text index once per in-memory index of the listing
+(`directory_index`), as the bits of what it matches; filters, counts, sort and pages are worked
+out on those bits, and only the page's cards are read from the database.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 
-import snowballstemmer
-from flask import current_app
-from sqlalchemy import and_, column, false, func, literal_column, or_, select, table
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import select
 
 from lms.extensions import db
-from lms.models import LANGUAGES, ROLES, SPECIALIZATIONS, Availability, Profile, User
+from lms.models import ROLES, SPECIALIZATIONS, Availability, Profile
 from lms.models.directory import from_mask
+from lms.services import directory_index
+from lms.services.bitsets import set_bits
+from lms.services.directory_index import MASKED, Snapshot, listed
+from lms.services.italian_words import words_of
 
 PER_PAGE = 20
 MAX_WORDS = 8
 SORTS = ("relevance", "newest")
 _WORD = re.compile(r"[^\W_]+")
 _profiles = Profile.__table__
-_fts = table("profiles_fts", column("rowid"), column("search_text"))
-MASKED = {
-    "specializations": SPECIALIZATIONS,
-    "roles": ROLES,
-    "languages": LANGUAGES,
-}
-
-
-@cache
-def _stopwords() -> frozenset[str]:
-    path = Path(__file__).with_name("italian-stopwords.txt")
-    return frozenset(path.read_text(encoding="utf-8").split())
-
-
-_stemmer = threading.local()
-
-
-def _stem(words: list[str]) -> list[str]:
-    """Snowball objects keep state between calls: one per thread."""
-    stemmer = getattr(_stemmer, "italian", None)
-    if stemmer is None:
-        stemmer = _stemmer.italian = snowballstemmer.stemmer("italian")
-    return stemmer.stemWords(words)
-
-
-def words_of(text: str) -> list[str]:
-    """The searchable words of `text`, lower-cased, stop words left out."""
-    stop = _stopwords()
-    return [word for word in _WORD.findall(text.lower()) if word not in stop]
-
-
-def search_text(*parts: str) -> str:
-    """What SQLite's index holds for a profile: the stems of its words, space-separated."""
-    return " ".join(_stem(words_of(" ".join(parts))))
 
 
 @dataclass(frozen=True)
@@ -119,105 +86,94 @@ class Results:
     counts: Counts
 
 
-def listed(now: datetime) -> ColumnElement[bool]:
-    """Opted in, by a member still here, with a certificate neither revoked, suspended nor
-    expired. Deleted members are few: NOT IN probes a small set built once per query."""
-    return and_(
-        _profiles.c.published.is_(True),
-        _profiles.c.user_id.not_in(select(User.id).where(User.deleted_at.is_not(None))),
-        _profiles.c.certified_at.is_not(None),
-        or_(_profiles.c.certified_until.is_(None), _profiles.c.certified_until > now),
-    )
+def _word_bits(snapshot: Snapshot, words: list[str], where: str, now: datetime) -> int:
+    """What every word matches, anywhere or in the name or headline."""
+    bits = snapshot.live(now)
+    for word in words:
+        bits &= snapshot.word_bits(where, word)
+    return bits
 
 
-def _bit_set(mask_column, bit: int) -> ColumnElement[bool]:
-    return mask_column.op("&")(1 << bit) != 0
-
-
-def _filter_conditions(filters: Filters, skip: str = "") -> list[ColumnElement[bool]]:
-    conditions = []
+def _filter_bits(snapshot: Snapshot, filters: Filters, skip: str = "") -> int:
+    bits = snapshot.everyone
     for name, vocabulary in MASKED.items():
         for code in getattr(filters, name):
-            conditions.append(_bit_set(_profiles.c[name], vocabulary.index(code)))
+            bits &= snapshot.filter_bits((name, vocabulary.index(code)))
     if filters.region and skip != "region":
-        conditions.append(func.lower(_profiles.c.region) == filters.region.lower())
+        bits &= snapshot.filter_bits(("region", filters.region.lower()))
     if filters.availability and skip != "availability":
-        conditions.append(_profiles.c.availability == filters.availability)
-    return conditions
-
-
-@dataclass(frozen=True)
-class _TextMatch:
-    condition: ColumnElement[bool]
-    fts_query: str = ""  # SQLite: ranked by joining the FTS5 table itself
-    rank: ColumnElement | None = None  # PostgreSQL
-
-
-def _text_match(words: list[str]) -> _TextMatch:
-    if db.engine.dialect.name == "postgresql":
-        query = func.plainto_tsquery(literal_column("'italian'::regconfig"), " ".join(words))
-        vector = literal_column("profiles.search_vector")
-        return _TextMatch(vector.op("@@")(query), rank=func.ts_rank(vector, query).desc())
-    fts_query = " ".join(f'"{stem}"' for stem in _stem(words))
-    matching = select(_fts.c.rowid).where(_fts_matches(fts_query))
-    return _TextMatch(_profiles.c.id.in_(matching), fts_query=fts_query)
-
-
-def _fts_matches(fts_query: str) -> ColumnElement[bool]:
-    return literal_column("profiles_fts").op("MATCH")(fts_query)
+        bits &= snapshot.filter_bits(("availability", filters.availability))
+    return bits
 
 
 def search(
     query: str, filters: Filters, sort: str, page: int, now: datetime, per_page: int = PER_PAGE
 ) -> Results:
-    words = words_of(query)[:MAX_WORDS]
+    """One page of the listing for `query` and `filters`, with the count of every filter value.
+
+    Relevance puts the profiles whose name or headline holds every word first, then those with
+    the words elsewhere; newest certified first within each.
+    """
+    words = list(dict.fromkeys(words_of(query)))[:MAX_WORDS]
     searched = bool(words)
-    base = [listed(now)]
-    text = None
-    if query.strip():
-        if not words:  # only emoji, punctuation or stop words: nothing can match them
-            base.append(false())
-        else:
-            text = _text_match(words)
-            base.append(text.condition)
+    snapshot = directory_index.current(now)
+    base = snapshot.live(now)
+    if words:
+        base = _word_bits(snapshot, words, "anywhere", now)
+    elif query.strip():  # only emoji, punctuation or stop words: nothing can match them
+        base = 0
     if sort not in SORTS or (sort == "relevance" and not searched):
         sort = "relevance" if searched else "newest"
-    conditions = base + _filter_conditions(filters)
-    total = db.session.scalar(select(func.count()).select_from(_profiles).where(*conditions))
+    tiers = _word_bits(snapshot, words, "title", now) if sort == "relevance" and searched else 0
+    found = base & _filter_bits(snapshot, filters)
+    total = found.bit_count()
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
-    cards = _cards(conditions, sort, text, page, per_page)
-    counts = _counts(query, base, filters, now)
+    ordered = [found & tiers, found & ~tiers] if tiers else [found]
+    positions = _window(ordered, (page - 1) * per_page, per_page)
+    cards = _cards([snapshot.ids[position] for position in positions], now)
+    counts = _counts(snapshot, base, filters)
     return Results(query, searched, total, page, pages, sort, cards, counts)
 
 
-def _cards(conditions, sort, text, page, per_page) -> list[Card]:
+def _window(ordered: list[int], skip: int, take: int) -> list[int]:
+    """`take` positions after `skip`, through the bit sets in turn."""
+    positions: list[int] = []
+    for bits in ordered:
+        count = bits.bit_count()
+        if skip >= count:
+            skip -= count
+            continue
+        positions += set_bits(bits, skip, take - len(positions))
+        skip = 0
+        if len(positions) == take:
+            break
+    return positions
+
+
+def _cards(profile_ids: list[int], now: datetime) -> list[Card]:
+    """The cards, in the index's order. Visibility is asked again: a profile hidden since the
+    index was read drops out of the page at once."""
+    if not profile_ids:
+        return []
     p = _profiles.c
-    ranked = sort == "relevance" and text is not None
-    if ranked and text.fts_query:  # SQLite: the MATCH must be on the joined table for bm25
-        conditions = [c for c in conditions if c is not text.condition]
-        conditions.append(_fts_matches(text.fts_query))
-    statement = select(
-        p.slug,
-        p.display_name,
-        p.headline,
-        p.city,
-        p.region,
-        p.photo,
-        p.specializations,
-        p.roles,
-        p.availability,
-        p.mentoring,
-        p.certified_at,
-    ).where(*conditions)
-    if ranked and text.fts_query:
-        statement = statement.join(_fts, _fts.c.rowid == p.id).order_by(
-            func.bm25(literal_column("profiles_fts"))
-        )
-    elif ranked:
-        statement = statement.order_by(text.rank)
-    statement = statement.order_by(p.certified_at.desc(), p.id.desc())
-    rows = db.session.execute(statement.limit(per_page).offset((page - 1) * per_page))
+    rows = db.session.execute(
+        select(
+            p.id,
+            p.slug,
+            p.display_name,
+            p.headline,
+            p.city,
+            p.region,
+            p.photo,
+            p.specializations,
+            p.roles,
+            p.availability,
+            p.mentoring,
+            p.certified_at,
+        ).where(p.id.in_(profile_ids), listed(now))
+    )
+    by_id = {row.id: row for row in rows}
     return [
         Card(
             slug=row.slug,
@@ -232,73 +188,40 @@ def _cards(conditions, sort, text, page, per_page) -> list[Card]:
             mentoring=row.mentoring,
             certified_at=row.certified_at,
         )
-        for row in rows
+        for row in (by_id.get(profile_id) for profile_id in profile_ids)
+        if row is not None
     ]
 
 
-_counts_cache: dict[tuple, tuple[float, Counts]] = {}
-_CACHE_LIMIT = 512
-
-
-def _counts(query: str, base, filters: Filters, now: datetime) -> Counts:
+def _counts(snapshot: Snapshot, base: int, filters: Filters) -> Counts:
     """Counts per filter value, for the results as they would be with that value added.
 
-    Region and availability pick one value, so their counts leave their own filter out. Counting
-    scans every match, so counts are kept for DIRECTORY_COUNTS_SECONDS: a result list is always
-    current, a count may lag behind it by that long.
+    Region and availability pick one value, so their counts leave their own filter out.
     """
-    ttl = current_app.config.get("DIRECTORY_COUNTS_SECONDS", 60)
-    key = (db.engine.url, query.strip().lower(), filters)
-    cached = _counts_cache.get(key)
-    clock = time.monotonic()
-    if cached is not None and clock - cached[0] < ttl:
-        return cached[1]
-    counts = _count(base, filters)
-    if ttl > 0:
-        if len(_counts_cache) >= _CACHE_LIMIT:
-            _counts_cache.clear()
-        _counts_cache[key] = (clock, counts)
-    return counts
-
-
-def _count(base, filters: Filters) -> Counts:
-    p = _profiles.c
-    conditions = base + _filter_conditions(filters)
-    columns = []
-    for name, vocabulary in MASKED.items():
-        columns += [
-            func.count().filter(_bit_set(p[name], bit)).label(f"{name}_{bit}")
-            for bit in range(len(vocabulary))
-        ]
-    row = db.session.execute(select(*columns).where(*conditions)).one()
+    found = base & _filter_bits(snapshot, filters)
     masked = {
         name: {
-            code: row._mapping[f"{name}_{bit}"]
+            code: count
             for bit, code in enumerate(vocabulary)
-            if row._mapping[f"{name}_{bit}"]
+            if (count := (found & snapshot.filter_bits((name, bit))).bit_count())
         }
         for name, vocabulary in MASKED.items()
     }
-    availability = dict(
-        db.session.execute(
-            select(p.availability, func.count())
-            .where(*base, *_filter_conditions(filters, skip="availability"))
-            .group_by(p.availability)
-        ).all()
-    )
-    regions = db.session.execute(
-        select(func.min(p.region), func.count())
-        .where(*base, *_filter_conditions(filters, skip="region"), p.region != "")
-        .group_by(func.lower(p.region))
-        .order_by(func.count().desc(), func.min(p.region))
-        .limit(40)
-    ).all()
+    other_availability = base & _filter_bits(snapshot, filters, skip="availability")
+    other_regions = base & _filter_bits(snapshot, filters, skip="region")
+    regions = [
+        (written, count)
+        for key, written in snapshot.region_names.items()
+        if (count := (other_regions & snapshot.filter_bits(("region", key))).bit_count())
+    ]
+    regions.sort(key=lambda pair: (-pair[1], pair[0]))
     return Counts(
         specializations=masked["specializations"],
         roles=masked["roles"],
         languages=masked["languages"],
         availability={
-            value: availability.get(value, 0) for value in (a.value for a in Availability)
+            value: (other_availability & snapshot.filter_bits(("availability", value))).bit_count()
+            for value in (a.value for a in Availability)
         },
-        regions=[(region, count) for region, count in regions],
+        regions=regions[:40],
     )

@@ -37,8 +37,9 @@ from lms.models.directory import to_mask
 from lms.services import certificates, credentials
 from lms.services.demo import DEMO_COURSE
 from lms.services.directory import slugify
-from lms.services.directory_search import search_text, words_of
+from lms.services.directory_index import listing_changed
 from lms.services.errors import DomainError
+from lms.services.italian_words import search_text, words_of
 from lms.services.scale_profiles import make_profile_content
 
 # Nobody logs in as a seeded student: a fixed hash string spares hashing a password per account.
@@ -254,6 +255,7 @@ def _person(
         "certified_at": history["issued_at"] if good else None,
         "certified_until": history["expires_at"] if good else None,
         "search_text": stems(content.display_name, content.headline, content.bio, content.services),
+        "title_text": stems(content.display_name, content.headline),
         "created_at": profile_created,
         "updated_at": max(profile_created, certificate["updated_at"]),
     }
@@ -330,7 +332,7 @@ def _insert_batch(people: list[dict], codes, slots, course: _CourseFacts) -> Non
 
 def _after_bulk_load() -> None:
     """Fresh statistics, or the planners guess; on PostgreSQL a VACUUM too, which marks the pages
-    all-visible so that counts can read the covering index alone (autovacuum would, later)."""
+    all-visible so that index-only scans need not visit them (autovacuum would, later)."""
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE")
@@ -375,6 +377,7 @@ def seed_directory(
         drawn.update(person["standing"] for person in people)
         with write_transaction():
             _insert_batch(people, codes[start:end], slots[start:end], course)
+            listing_changed(None)
             db.session.commit()
         if progress:
             progress(end)
