@@ -162,6 +162,8 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         ),
         # A person takes longer than this to write to someone; a script does not.
         "DIRECTORY_CONTACT_MIN_SECONDS": 4,
+        # Results regions of the listing kept per process, each for one state of the listing.
+        "DIRECTORY_PAGES_KEPT": int(os.environ.get("DIRECTORY_PAGES_KEPT", 512)),
     }
     config.update(overrides)
     config["ISSUER_NAME"] = config["ISSUER_NAME"] or config["SITE_NAME"]

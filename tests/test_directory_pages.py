@@ -227,6 +227,23 @@ def test_listing_page(app, client, graduate, course):
         assert "<script>" not in response.get_data(as_text=True).split("<main", 1)[1]
 
 
+def test_listing_pages_are_kept_until_the_listing_changes(app, client, graduate, course):
+    """A results region is rendered once per state of the listing, language and query."""
+    assert "Giulia Neri" in client.get("/directory/?q=wordpress").get_data(as_text=True)
+    kept = app.extensions["directory_pages"]
+    assert len(kept) == 1
+    client.get("/directory/?q=wordpress")
+    assert len(kept) == 1  # the same page again: reused
+    client.post("/language", data={"lang": "en", "next": "/directory/"})
+    english = client.get("/directory/?q=wordpress").get_data(as_text=True)
+    assert "1 assistant found for “wordpress”" in english
+    assert len(kept) == 2  # each language its own
+    with app.app_context():
+        directory.set_published(graduate.id, False)
+    hidden = client.get("/directory/?q=wordpress").get_data(as_text=True)
+    assert "Giulia Neri" not in hidden  # opting out shows at once, kept pages or not
+
+
 def test_profile_badge_links_to_the_live_certificate(app, client, graduate, course):
     with app.app_context():
         found = certificates.certificate_for(graduate.id, course)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -181,6 +181,11 @@ class Snapshot:
     @property
     def size(self) -> int:
         return len(self.ids)
+
+    def state(self, now: datetime) -> tuple:
+        """Which listing this is at `now`: built when, patched up to which version, and how
+        many certificates have expired since."""
+        return (self.built_for, self.version, bisect_right(self.expiring, (now, float("inf"))))
 
     def live(self, now: datetime) -> int:
         """Everyone listed, less the certificates that expired since the index was read."""
@@ -376,7 +381,7 @@ class _Holder:
 def current(now: datetime) -> Snapshot:
     """The index for the listing as committed now: reused, patched, or built again."""
     holder = current_app.extensions.setdefault("directory_index", _Holder())
-    version = db.session.scalar(select(func.max(DirectoryVersion.version))) or 0
+    version = driver_rows("SELECT max(version) FROM directory_version")[0][0] or 0
     snapshot = holder.snapshot
     if _serves(snapshot, version, now):
         return snapshot

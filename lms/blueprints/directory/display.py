@@ -3,7 +3,8 @@ messages for refusals, and the query strings of filter and page links."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from functools import lru_cache
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 from babel import Locale
 from flask_babel import get_locale
@@ -85,19 +86,35 @@ def visibility_message(reason: str) -> str:
     return str(VISIBILITY_MESSAGES.get(reason, VISIBILITY_MESSAGES["not_found"]))
 
 
-def toggled(args: MultiDict, key: str, value: str, single: bool = False) -> dict:
-    """The listing's query string with `value` of `key` switched on or off, back on page 1."""
-    params = MultiDict((name, value) for name in QUERY_KEYS for value in args.getlist(name))
-    current = params.getlist(key)
-    if value in current:
-        current = [item for item in current if item != value]
-    else:
-        current = [value] if single else [*current, value]
-    params.setlist(key, current)
-    return {name: params.getlist(name) for name in params if params.getlist(name)}
-
-
 QUERY_KEYS = ("q", "sort", "specialization", "role", "language", "region", "availability")
+
+
+@lru_cache(maxsize=4096)
+def _quoted(value: str) -> str:
+    return quote_plus(value)
+
+
+class ListingQuery:
+    """The listing's query string, quoted once per request: each filter link is then one join
+    (a MultiDict and an urlencode per link cost more than the search)."""
+
+    def __init__(self, args: MultiDict):
+        self.pairs = [(name, _quoted(value)) for name in QUERY_KEYS for value in args.getlist(name)]
+
+    def toggled(self, key: str, value: str, single: bool = False) -> str:
+        """With `value` of `key` switched on or off, back on page 1."""
+        pair = (key, _quoted(value))
+        if pair in self.pairs:
+            pairs = [other for other in self.pairs if other != pair]
+        else:
+            kept = [other for other in self.pairs if other[0] != key] if single else self.pairs
+            pairs = sorted([*kept, pair], key=lambda other: QUERY_KEYS.index(other[0]))
+        return "&".join(f"{name}={value}" for name, value in pairs)
+
+
+def query_key(args: MultiDict, page: int) -> tuple:
+    """What the listing shows depends on: the keys it reads, as given, and the page."""
+    return (*((name, tuple(args.getlist(name))) for name in QUERY_KEYS), page)
 
 
 def page_query(args: MultiDict, page: int) -> str:

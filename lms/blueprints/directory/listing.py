@@ -6,26 +6,30 @@ template macro and a `url_for` per filter link cost more than the search itself.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from urllib.parse import urlencode
+from datetime import datetime, tzinfo
 
-from flask import url_for
-from flask_babel import format_date, get_locale, ngettext, to_user_timezone
+from flask import current_app, url_for
+from flask_babel import format_date, get_locale, get_timezone
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from lms.blueprints.directory.display import (
     AVAILABILITY_LABELS,
     ROLE_LABELS,
     SPECIALIZATION_LABELS,
+    ListingQuery,
     language_label,
-    toggled,
 )
 from lms.models import LANGUAGES
 from lms.services.directory_search import Filters, Results
 
 _translated: dict[tuple[str, str], dict[str, str]] = {}
+_pages_lock = threading.Lock()
 _months: dict[tuple[str, int, int], str] = {}
 
 
@@ -35,7 +39,6 @@ class FacetLink:
     href: str
     count: int
     selected: bool
-    count_word: str  # "result" or "results", for screen readers
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class CardView:
     photo_url: str | None
     initial: str
     tags: list[str]
-    since: str
+    since: str  # "since March 2025"
 
 
 def labels(kind: str) -> dict[str, str]:
@@ -76,9 +79,9 @@ def labels(kind: str) -> dict[str, str]:
     return found
 
 
-def _month(moment: datetime) -> str:
-    local = to_user_timezone(moment)  # 31 March 23:30 UTC is already April in Rome
-    key = (str(get_locale()), local.year, local.month)
+def _month(moment: datetime, timezone: tzinfo, locale: str) -> str:
+    local = moment.astimezone(timezone)  # 31 March 23:30 UTC is already April in Rome
+    key = (locale, local.year, local.month)
     if key not in _months:
         _months[key] = format_date(local, "MMMM yyyy")
     return _months[key]
@@ -86,11 +89,11 @@ def _month(moment: datetime) -> str:
 
 def facet_groups(results: Results, filters: Filters, args: MultiDict) -> list[FacetGroup]:
     base = url_for("directory.index")
+    listing_query = ListingQuery(args)
 
     def link(key, value, label, count, selected, single=False) -> FacetLink:
-        query = urlencode(toggled(args, key, value, single), doseq=True)
-        word = ngettext("result", "results", count)
-        return FacetLink(label, f"{base}?{query}" if query else base, count, selected, word)
+        query = listing_query.toggled(key, value, single)
+        return FacetLink(label, f"{base}?{query}" if query else base, count, selected)
 
     counts = results.counts
     availability = labels("availability")
@@ -145,6 +148,8 @@ def card_views(results: Results) -> list[CardView]:
     photo_base = url_for("directory.photo", name="_")[:-1]
     specializations = labels("specializations")
     availability = labels("availability")
+    timezone, locale = get_timezone(), str(get_locale())
+    since = _("since %(date)s")
     return [
         CardView(
             href=profile_base + card.slug,
@@ -156,7 +161,30 @@ def card_views(results: Results) -> list[CardView]:
             photo_url=photo_base + card.photo if card.photo else None,
             initial=card.display_name[:1].upper(),
             tags=[specializations[code] for code in card.specializations],
-            since=_month(card.certified_at),
+            since=since % {"date": _month(card.certified_at, timezone, locale)},
         )
         for card in results.cards
     ]
+
+
+def kept_page(key: tuple, build: Callable[[], tuple[Results, Markup]]) -> tuple[Results, Markup]:
+    """The results region for `key`, built once per state of the listing, language and query.
+
+    The key holds the listing's state (`listing_state`: any change to a profile or a
+    certificate, or an expiry, moves it), so a kept page is never out of date; the
+    DIRECTORY_PAGES_KEPT most recent are kept in each process (0: none).
+    """
+    kept = current_app.config["DIRECTORY_PAGES_KEPT"]
+    pages = current_app.extensions.setdefault("directory_pages", OrderedDict())
+    key = (str(get_locale()), *key)
+    with _pages_lock:
+        found = pages.get(key)
+        if found is not None:
+            pages.move_to_end(key)
+            return found
+    found = build()
+    with _pages_lock:
+        pages[key] = found
+        while len(pages) > kept:
+            pages.popitem(last=False)
+    return found

@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from lms.blueprints.directory import display, listing
 from lms.blueprints.directory.forms import (
@@ -66,22 +67,32 @@ def _message_stored(_response) -> bool:
 @bp.get("/directory/")
 @limiter.limit(_search_limit)
 def index():
+    now = utcnow()
+    page = request.args.get("page", 1, type=int) or 1
+    key = (directory_search.listing_state(now), display.query_key(request.args, page))
+    results, listing_html = listing.kept_page(key, lambda: _listing(page, now))
+    return render_template("directory/index.html", results=results, listing_html=listing_html)
+
+
+def _listing(page: int, now) -> tuple[directory_search.Results, Markup]:
+    """The results region: facets, cards and pages, the same for every visitor."""
     filters = filters_from(request.args)
     results = directory_search.search(
         request.args.get("q", "")[:200].strip(),
         filters,
         request.args.get("sort", "relevance"),
-        request.args.get("page", 1, type=int) or 1,
-        utcnow(),
+        page,
+        now,
     )
-    return render_template(
-        "directory/index.html",
+    html = render_template(
+        "directory/_results.html",
         results=results,
         active_filters=filters.count,
         groups=listing.facet_groups(results, filters, request.args),
         cards=listing.card_views(results),
         display=display,
     )
+    return results, Markup(html)  # noqa: S704 - rendered by our own autoescaped template
 
 
 @bp.get("/directory/<slug>")
