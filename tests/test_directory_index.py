@@ -99,9 +99,34 @@ def test_patched_index_answers_as_a_fresh_one(seeded, make_app):
             else:
                 directory.set_published(user_id, False)
             assert answers(now) == fresh_answers(make_app, now), f"step {step}"
+        # "contabilità" was only ever searched by newest: its name-and-headline set was never
+        # read, and a patch must not make one up from the changed profiles alone.
+        late = search("contabilità", Filters(), "relevance", 1, now, per_page=500)
+        with make_app().app_context():
+            fresh = search("contabilità", Filters(), "relevance", 1, now, per_page=500)
+        assert [card.slug for card in late.cards] == [card.slug for card in fresh.cards]
         patched = directory_index.current(now)
         assert patched.built_for == built.built_for  # patched all along, never built again
         assert ("anywhere", "wordpress") in patched.sets  # and the words were kept
+
+
+def test_a_request_never_reads_older_than_the_index(seeded):
+    """Another thread may bring the index past what this request's transaction can see (on
+    SQLite a read transaction keeps the snapshot of its first read): cards and words must then
+    be read again, or a page kept for the new state would show the old one."""
+    with seeded.app_context():
+        now = utcnow()
+        shown = search("", Filters(), "newest", 1, now).cards[0]
+        with seeded.app_context():  # another request edits the profile and patches the index
+            profile = db.session.scalar(select(Profile).where(Profile.slug == shown.slug))
+            data = directory.ProfileData(
+                display_name=profile.display_name, slug=profile.slug, headline="Tutto nuovo"
+            )
+            directory.save_profile(profile.user_id, data)
+            directory_index.current(now)
+        results = search("", Filters(), "newest", 1, now)
+        assert results.cards[0].slug == shown.slug
+        assert results.cards[0].headline == "Tutto nuovo"
 
 
 def test_a_bulk_load_builds_the_index_again(seeded):

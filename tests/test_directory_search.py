@@ -13,7 +13,7 @@ import pytest
 from lms.extensions import db
 from lms.models import utcnow
 from lms.services import certificates, directory
-from lms.services.directory_index import listing_changed
+from lms.services.directory_listing import listing_changed
 from lms.services.directory_search import Filters, search
 from lms.services.italian_words import search_text, words_of
 from tests import factories

@@ -29,7 +29,7 @@ from lms.models import (
 )
 from lms.models.directory import to_mask
 from lms.services import mail, photos
-from lms.services.directory_index import listed, listing_changed
+from lms.services.directory_listing import listed, listing_changed
 from lms.services.errors import DomainError
 from lms.services.italian_words import search_text
 from lms.services.links import external_url

@@ -12,7 +12,6 @@ out on those bits, and only the page's cards are read from the database.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,13 +22,13 @@ from lms.models import ROLES, SPECIALIZATIONS, Availability, Profile
 from lms.models.directory import from_mask
 from lms.services import directory_index
 from lms.services.bitsets import set_bits
-from lms.services.directory_index import MASKED, Snapshot, listed
+from lms.services.directory_index import MASKED, Snapshot
+from lms.services.directory_listing import listed
 from lms.services.italian_words import words_of
 
 PER_PAGE = 20
 MAX_WORDS = 8
 SORTS = ("relevance", "newest")
-_WORD = re.compile(r"[^\W_]+")
 _profiles = Profile.__table__
 
 

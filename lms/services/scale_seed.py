@@ -37,7 +37,7 @@ from lms.models.directory import to_mask
 from lms.services import certificates, credentials
 from lms.services.demo import DEMO_COURSE
 from lms.services.directory import slugify
-from lms.services.directory_index import listing_changed
+from lms.services.directory_listing import listing_changed
 from lms.services.errors import DomainError
 from lms.services.italian_words import search_text, words_of
 from lms.services.scale_profiles import make_profile_content
