@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.extensions import db, write_transaction
@@ -15,10 +15,13 @@ class NotFree(DomainError):
     """The course has a price: it is bought, not joined."""
 
 
+_ENROLLMENT = select(Enrollment).where(
+    Enrollment.user_id == bindparam("user_id"), Enrollment.course_id == bindparam("course_id")
+)  # built once: asked on every lesson page
+
+
 def find(user_id: int, course_id: int) -> Enrollment | None:
-    return db.session.scalar(
-        select(Enrollment).where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
-    )
+    return db.session.scalar(_ENROLLMENT, {"user_id": user_id, "course_id": course_id})
 
 
 def is_enrolled(user_id: int, course_id: int) -> bool:

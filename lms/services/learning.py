@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -153,7 +154,7 @@ class Outline:
         found = [lesson.quiz for lesson in self.lessons if lesson.quiz is not None]
         return found + [module.quiz for module in self.modules if module.quiz is not None]
 
-    @property
+    @cached_property
     def percent(self) -> int:
         steps = sum(module.steps for module in self.modules)
         done = sum(module.steps_done for module in self.modules)
@@ -179,23 +180,42 @@ class Outline:
 
 
 def find_lesson(course_id: int, slug: str) -> Lesson | None:
-    return db.session.scalar(
-        select(Lesson)
-        .where(Lesson.course_id == course_id, Lesson.slug == slug)
-        .options(joinedload(Lesson.module))
-    )
+    return db.session.scalar(_LESSON, {"course_id": course_id, "slug": slug})
 
 
 def _quizzes(course_id: int) -> tuple[dict[int, Quiz], dict[int, Quiz]]:
     """The course's quizzes by module and by lesson."""
     by_module: dict[int, Quiz] = {}
     by_lesson: dict[int, Quiz] = {}
-    for quiz in db.session.scalars(select(Quiz).where(Quiz.course_id == course_id)):
+    for quiz in db.session.scalars(_QUIZZES, {"course_id": course_id}):
         if quiz.lesson_id is not None:
             by_lesson[quiz.lesson_id] = quiz
         elif quiz.module_id is not None:
             by_module[quiz.module_id] = quiz
     return by_module, by_lesson
+
+
+# Built once: on a lesson page, making each statement cost as much as running it.
+_PROGRESS = select(
+    LessonProgress.lesson_id, LessonProgress.completed_at, LessonProgress.last_viewed_at
+).where(
+    LessonProgress.user_id == bindparam("user_id"),
+    LessonProgress.course_id == bindparam("course_id"),
+)
+_ATTEMPTS = (
+    select(QuizAttempt.quiz_id, QuizAttempt.passed)
+    .join(Quiz)
+    .where(QuizAttempt.user_id == bindparam("user_id"), Quiz.course_id == bindparam("course_id"))
+)
+_QUIZZES = select(Quiz).where(Quiz.course_id == bindparam("course_id"))
+_LESSON = (
+    select(Lesson)
+    .where(Lesson.course_id == bindparam("course_id"), Lesson.slug == bindparam("slug"))
+    .options(joinedload(Lesson.module))
+)
+_ATTACHMENTS = (
+    select(Attachment).where(Attachment.lesson_id == bindparam("lesson_id")).order_by(Attachment.id)
+)
 
 
 def outline_for(course: Course, user: User | None, now: datetime | None = None) -> Outline:
@@ -208,19 +228,12 @@ def outline_for(course: Course, user: User | None, now: datetime | None = None) 
     attempts: dict[int, list[bool]] = {}
     if user is not None and user.is_authenticated:
         enrollment = enrollments.find(user.id, course.id)
-        for lesson_id, completed_at, last_viewed_at in db.session.execute(
-            select(
-                LessonProgress.lesson_id, LessonProgress.completed_at, LessonProgress.last_viewed_at
-            ).where(LessonProgress.user_id == user.id, LessonProgress.course_id == course.id)
-        ):
+        ids = {"user_id": user.id, "course_id": course.id}
+        for lesson_id, completed_at, last_viewed_at in db.session.execute(_PROGRESS, ids):
             viewed[lesson_id] = last_viewed_at
             if completed_at is not None:
                 done_ids.add(lesson_id)
-        for quiz_id, passed in db.session.execute(
-            select(QuizAttempt.quiz_id, QuizAttempt.passed)
-            .join(Quiz)
-            .where(QuizAttempt.user_id == user.id, Quiz.course_id == course.id)
-        ):
+        for quiz_id, passed in db.session.execute(_ATTEMPTS, ids):
             attempts.setdefault(quiz_id, []).append(passed)
     enrolled = enrollment is not None and enrollment.is_active
     module_quizzes, lesson_quizzes = _quizzes(course.id)
@@ -313,11 +326,7 @@ def _record(user_id: int, lesson: Lesson, *, completed: bool) -> None:
 
 
 def attachments_of(lesson_id: int) -> list[Attachment]:
-    return list(
-        db.session.scalars(
-            select(Attachment).where(Attachment.lesson_id == lesson_id).order_by(Attachment.id)
-        )
-    )
+    return list(db.session.scalars(_ATTACHMENTS, {"lesson_id": lesson_id}))
 
 
 def attachment(lesson_id: int, attachment_id: int) -> Attachment | None:
