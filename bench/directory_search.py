@@ -151,8 +151,8 @@ def search_mix(count: int, seed: int = 7) -> list[Search]:
     return mix
 
 
-def seed(database_url: str, key_dir: str, count: int) -> scale_seed.SeedSummary:
-    app = create_app(
+def _app(database_url: str, key_dir: str):
+    return create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": SECRET,
@@ -160,6 +160,10 @@ def seed(database_url: str, key_dir: str, count: int) -> scale_seed.SeedSummary:
             "ISSUER_KEY_DIR": key_dir,
         }
     )
+
+
+def seed(database_url: str, key_dir: str, count: int) -> scale_seed.SeedSummary:
+    app = _app(database_url, key_dir)
     with app.app_context():
         if database_url.startswith("postgresql"):
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
@@ -201,17 +205,10 @@ def percentiles(timed: list[Timed]) -> str:
 
 
 def measure_in_process(database_url: str, key_dir: str, mix: list[Search]):
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": SECRET,
-            "PUBLIC_BASE_URL": BASE_URL,
-            "ISSUER_KEY_DIR": key_dir,
-        }
-    )
+    app = _app(database_url, key_dir)
     with app.app_context():
         started = time.perf_counter()
-        directory_index.current(utcnow())  # what the first search after a change waits for
+        directory_index.current(utcnow())  # what a process's first search waits for
         built = (time.perf_counter() - started) * 1000
     first = time_mix(app, mix)
     steady = time_mix(app, mix)

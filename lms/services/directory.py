@@ -105,12 +105,12 @@ def refresh_certification(user_id: int) -> None:
         until = None
     else:
         until = max(row.expires_at for row in rows)
-    db.session.execute(
+    profile_id = db.session.execute(
         update(Profile)
         .where(Profile.user_id == user_id)
         .values(certified_at=certified_at, certified_until=until)
-    )
-    profile_id = db.session.scalar(select(Profile.id).where(Profile.user_id == user_id))
+        .returning(Profile.id)
+    ).scalar_one_or_none()
     if profile_id is not None:
         listing_changed([profile_id])
 

@@ -136,7 +136,7 @@ def search(
     ordered = [found & tiers, found & ~tiers] if tiers else [found]
     positions = _window(ordered, (page - 1) * per_page, per_page)
     cards = _cards([snapshot.ids[position] for position in positions], now)
-    counts = _counts(snapshot, base, filters)
+    counts = _counts(snapshot, base, found, filters)
     return Results(query, searched, total, page, pages, sort, cards, counts)
 
 
@@ -190,12 +190,12 @@ def _cards(profile_ids: list[int], now: datetime) -> list[Card]:
     ]
 
 
-def _counts(snapshot: Snapshot, base: int, filters: Filters) -> Counts:
+def _counts(snapshot: Snapshot, base: int, found: int, filters: Filters) -> Counts:
     """Counts per filter value, for the results as they would be with that value added.
 
-    Region and availability pick one value, so their counts leave their own filter out.
+    `found` is `base` with every filter. Region and availability pick one value, so their
+    counts leave their own filter out.
     """
-    found = base & _filter_bits(snapshot, filters)
     masked = {
         name: {
             code: count

@@ -4,7 +4,7 @@ messages for refusals, and the query strings of filter and page links."""
 from __future__ import annotations
 
 from functools import lru_cache
-from urllib.parse import quote_plus, urlencode, urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 from babel import Locale
 from flask_babel import get_locale
@@ -119,8 +119,8 @@ def query_key(args: MultiDict, page: int) -> tuple:
 
 def page_query(args: MultiDict, page: int) -> str:
     """The listing's query string for another page: only the keys the listing reads."""
-    params = [(name, value) for name in QUERY_KEYS for value in args.getlist(name)]
-    return urlencode(params + ([("page", page)] if page > 1 else []))
+    pairs = ListingQuery(args).pairs + ([("page", str(page))] if page > 1 else [])
+    return "&".join(f"{name}={value}" for name, value in pairs)
 
 
 def codes(mask: int, kind: str) -> list[str]:
