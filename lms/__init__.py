@@ -10,14 +10,19 @@ from flask import Flask
 
 from lms import cli, i18n
 from lms.blueprints.auth.routes import bp as auth_bp
+from lms.blueprints.authoring.routes import bp as authoring_bp
 from lms.blueprints.catalog.routes import bp as catalog_bp
 from lms.blueprints.certificates.routes import bp as certificates_bp
+from lms.blueprints.course_archive.routes import bp as course_archive_bp
+from lms.blueprints.dashboard.routes import bp as dashboard_bp
 from lms.blueprints.directory.routes import bp as directory_bp
 from lms.blueprints.errors.handlers import register_error_handlers
 from lms.blueprints.exam.routes import bp as exam_bp
 from lms.blueprints.learn.routes import bp as learn_bp
 from lms.blueprints.main.routes import bp as main_bp
 from lms.blueprints.payments.routes import bp as payments_bp
+from lms.blueprints.question_bank.routes import bp as question_bank_bp
+from lms.blueprints.roster.routes import bp as roster_bp
 from lms.blueprints.studio.routes import bp as studio_bp
 from lms.blueprints.verify.routes import bp as verify_bp
 from lms.config import build_config, unsafe_defaults
@@ -34,6 +39,11 @@ BLUEPRINTS = (
     exam_bp,
     payments_bp,
     studio_bp,
+    authoring_bp,
+    question_bank_bp,
+    roster_bp,
+    dashboard_bp,
+    course_archive_bp,
     verify_bp,
     certificates_bp,
     directory_bp,

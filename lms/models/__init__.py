@@ -16,6 +16,7 @@ from lms.models.courses import (
     Enrollment,
     EnrollmentSource,
     EnrollmentStatus,
+    InstructorNote,
     Lesson,
     Module,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "Enrollment",
     "EnrollmentSource",
     "EnrollmentStatus",
+    "InstructorNote",
     "Lesson",
     "LessonProgress",
     "LoginSession",

@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, event, false
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    false,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lms.extensions import db
@@ -27,6 +37,7 @@ class EnrollmentSource(enum.StrEnum):
 
 class Course(db.Model):
     __tablename__ = "courses"
+    __table_args__ = (Index("uq_courses_cover_image", "cover_image", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -49,6 +60,9 @@ class Course(db.Model):
     certificate_signer_title: Mapped[str] = mapped_column(
         String(200), default="", server_default=""
     )
+    cover_image: Mapped[str | None] = mapped_column(String(64))  # a random file name
+    # Raised by every edit in the studio: an edit made from an older version is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -71,6 +85,7 @@ class Module(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     course: Mapped[Course] = relationship(back_populates="modules")
     lessons: Mapped[list[Lesson]] = relationship(
@@ -96,6 +111,9 @@ class Lesson(db.Model):
     is_preview: Mapped[bool] = mapped_column(Boolean, default=False)
     drip_days: Mapped[int] = mapped_column(Integer, default=0)
     minutes: Mapped[int] = mapped_column(Integer, default=0)
+    # A draft is seen only in the studio: students and the outline skip it.
+    is_draft: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     module: Mapped[Module] = relationship(back_populates="lessons")
     course: Mapped[Course] = relationship()
@@ -117,6 +135,21 @@ class Enrollment(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status == EnrollmentStatus.ACTIVE
+
+
+class InstructorNote(db.Model):
+    """A private note of the staff about one student of a course: never shown to the student."""
+
+    __tablename__ = "instructor_notes"
+    __table_args__ = (Index("ix_instructor_notes_course_student", "course_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 @event.listens_for(Session, "before_flush")

@@ -74,6 +74,7 @@ class ExamQuestion(db.Model):
     explanation: Mapped[str] = mapped_column(Text, default="")
     answer_true: Mapped[bool | None] = mapped_column(Boolean)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     category: Mapped[ExamCategory] = relationship(back_populates="questions")
     choices: Mapped[list[ExamChoice]] = relationship(

@@ -64,6 +64,7 @@ class Quiz(db.Model):
     pass_percent: Mapped[int] = mapped_column(Integer, default=70)
     max_attempts: Mapped[int] = mapped_column(Integer, default=0)  # 0: unlimited
     shuffle: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     questions: Mapped[list[Question]] = relationship(
         back_populates="quiz",
@@ -84,6 +85,7 @@ class Question(db.Model):
     points: Mapped[int] = mapped_column(Integer, default=1)
     answer_true: Mapped[bool | None] = mapped_column(Boolean)  # true/false questions
     accepted: Mapped[list[str]] = mapped_column(JSON, default=list)  # short-text questions
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     quiz: Mapped[Quiz] = relationship(back_populates="questions")
     choices: Mapped[list[Choice]] = relationship(

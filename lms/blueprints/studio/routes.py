@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.blueprints.studio import forms
+from lms.blueprints.studio.access import studio_blueprint
 from lms.extensions import client_ip
 from lms.models import OrderStatus, utcnow
 from lms.services import (
@@ -21,16 +22,7 @@ from lms.services import (
 )
 from lms.services.errors import DomainError
 
-bp = Blueprint("studio", __name__, url_prefix="/studio")
-
-
-@bp.before_request
-def staff_only():
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.full_path))
-    if not current_user.is_staff:
-        abort(403)
-    return None
+bp = studio_blueprint("studio", __name__)
 
 
 @bp.get("/")
@@ -114,14 +106,6 @@ def revoke(enrollment_id: int):
             abort(404)
         flash(_("Access removed."), "success")
     return redirect(url_for("studio.students", slug=slug) if slug else url_for("studio.order_list"))
-
-
-@bp.context_processor
-def studio_courses():
-    return {
-        "studio_courses": catalog.all_courses(),
-        "studio_exam_courses": exam_admin.course_ids_with_exam(),
-    }
 
 
 def _exam_or_404(slug: str):
