@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -21,7 +18,7 @@ from flask_login import current_user, login_required
 from lms.blueprints.auth.forms import EmptyForm
 from lms.extensions import talisman
 from lms.security import CONTENT_SECURITY_POLICY
-from lms.services import catalog, exams, learning, quizzes, video
+from lms.services import catalog, course_files, exams, learning, quizzes, video
 
 bp = Blueprint("learn", __name__, url_prefix="/learn")
 
@@ -119,9 +116,8 @@ def attachment(slug: str, lesson_slug: str, attachment_id: int):
     file = learning.attachment(found.id, attachment_id)
     if file is None:
         abort(404)
-    folder = Path(current_app.config["FILES_DIR"]) / "attachments"
     return send_from_directory(
-        folder,
+        course_files.attachments_dir(),
         file.stored_name,
         as_attachment=True,
         download_name=file.filename,
