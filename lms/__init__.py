@@ -10,6 +10,7 @@ from flask import Flask
 
 from lms import cli, i18n
 from lms.blueprints.auth.routes import bp as auth_bp
+from lms.blueprints.authoring.lessons import bp as lessons_bp
 from lms.blueprints.authoring.routes import bp as authoring_bp
 from lms.blueprints.catalog.routes import bp as catalog_bp
 from lms.blueprints.certificates.routes import bp as certificates_bp
@@ -40,6 +41,7 @@ BLUEPRINTS = (
     payments_bp,
     studio_bp,
     authoring_bp,
+    lessons_bp,
     question_bank_bp,
     roster_bp,
     dashboard_bp,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.extensions import db
-from lms.models import Course, Module
+from lms.models import Course, Lesson, Module
 
 
 def published_courses() -> Sequence[Course]:
@@ -33,7 +33,11 @@ def course_with_syllabus(slug: str, *, include_drafts: bool = False) -> Course |
     query = (
         select(Course)
         .where(Course.slug == slug)
-        .options(selectinload(Course.modules).selectinload(Module.lessons))
+        .options(
+            selectinload(Course.modules).selectinload(
+                Module.lessons.and_(Lesson.is_draft.is_(False))
+            )
+        )
     )
     if not include_drafts:
         query = query.where(Course.is_published.is_(True))
@@ -52,3 +56,10 @@ def syllabus_totals(course: Course) -> dict[str, int]:
 def all_courses() -> Sequence[Course]:
     """Every course, drafts included, for the staff."""
     return db.session.scalars(select(Course).order_by(Course.created_at, Course.id)).all()
+
+
+def cover_visible(name: str, *, include_drafts: bool = False) -> bool:
+    query = select(Course.id).where(Course.cover_image == name)
+    if not include_drafts:
+        query = query.where(Course.is_published.is_(True))
+    return db.session.scalar(query) is not None

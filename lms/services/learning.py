@@ -83,7 +83,7 @@ def _read_structure(course_id: int) -> list[ModuleInfo]:
             Lesson.id, Lesson.course_id, Lesson.module_id, Lesson.slug, Lesson.title,
             Lesson.is_preview, Lesson.drip_days, Lesson.minutes,
         )
-        .where(Lesson.course_id == course_id)
+        .where(Lesson.course_id == course_id, Lesson.is_draft.is_(False))
         .order_by(Lesson.position, Lesson.id)
     ):  # fmt: skip
         lessons.setdefault(row.module_id, []).append(LessonInfo(*row))
@@ -144,6 +144,7 @@ class Outline:
     enrolled: bool
     staff: bool
     last_viewed: dict[int, datetime] = field(default_factory=dict)
+    previewing: bool = False  # staff seeing the course as a new student: nothing is recorded
 
     @property
     def lessons(self) -> list[LessonState]:
@@ -210,7 +211,11 @@ _ATTEMPTS = (
 _QUIZZES = select(Quiz).where(Quiz.course_id == bindparam("course_id"))
 _LESSON = (
     select(Lesson)
-    .where(Lesson.course_id == bindparam("course_id"), Lesson.slug == bindparam("slug"))
+    .where(
+        Lesson.course_id == bindparam("course_id"),
+        Lesson.slug == bindparam("slug"),
+        Lesson.is_draft.is_(False),
+    )
     .options(joinedload(Lesson.module))
 )
 _ATTACHMENTS = (
@@ -218,10 +223,15 @@ _ATTACHMENTS = (
 )
 
 
-def outline_for(course: Course, user: User | None, now: datetime | None = None) -> Outline:
-    """Every lesson's state for this person: done, current, or locked and why."""
+def outline_for(
+    course: Course, user: User | None, now: datetime | None = None, *, as_new_student: bool = False
+) -> Outline:
+    """Every lesson's state for this person: done, current, or locked and why.
+
+    `as_new_student` is what a student enrolled right now sees: the studio's "view as student".
+    """
     now = now or utcnow()
-    staff = bool(user and user.is_authenticated and user.is_staff)
+    staff = bool(user and user.is_authenticated and user.is_staff) and not as_new_student
     enrollment: Enrollment | None = None
     done_ids: set[int] = set()
     viewed: dict[int, datetime] = {}
@@ -235,7 +245,8 @@ def outline_for(course: Course, user: User | None, now: datetime | None = None) 
                 done_ids.add(lesson_id)
         for quiz_id, passed in db.session.execute(_ATTEMPTS, ids):
             attempts.setdefault(quiz_id, []).append(passed)
-    enrolled = enrollment is not None and enrollment.is_active
+    enrolled = as_new_student or (enrollment is not None and enrollment.is_active)
+    enrolled_at = now if as_new_student else enrollment.created_at if enrollment else None
     module_quizzes, lesson_quizzes = _quizzes(course.id)
 
     def quiz_state(quiz: Quiz, before_done: bool) -> QuizState:
@@ -254,8 +265,8 @@ def outline_for(course: Course, user: User | None, now: datetime | None = None) 
         for lesson in module.lessons:
             state = LessonState(lesson, done=lesson.id in done_ids)
             if enrolled and not staff:
-                if lesson.drip_days and enrollment is not None:
-                    opens_at = enrollment.created_at + timedelta(days=lesson.drip_days)
+                if lesson.drip_days and enrolled_at is not None:
+                    opens_at = enrolled_at + timedelta(days=lesson.drip_days)
                     if opens_at > now:
                         state.locked, state.opens_at = True, opens_at
                 if course.sequential and not previous_done and not state.done:
@@ -277,7 +288,14 @@ def outline_for(course: Course, user: User | None, now: datetime | None = None) 
                 module_state.quiz.locked = True  # not before every lesson it covers is open
             previous_done = previous_done and module_state.quiz.passed
         modules.append(module_state)
-    return Outline(course, modules, enrolled=enrolled, staff=staff, last_viewed=viewed)
+    return Outline(
+        course,
+        modules,
+        enrolled=enrolled,
+        staff=staff,
+        last_viewed=viewed,
+        previewing=as_new_student,
+    )
 
 
 def can_open(outline: Outline, lesson_id: int) -> bool:

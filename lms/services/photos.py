@@ -1,5 +1,6 @@
-"""Profile photos: the type is read from the content, the picture re-encoded and stored under a
-random name, so nothing the uploader chose (name, metadata, hidden payload) is ever served."""
+"""Pictures people upload (profile photos, course covers): the type is read from the content, the
+picture re-encoded and stored under a random name, so nothing the uploader chose (name, metadata,
+hidden payload) is ever served."""
 
 from __future__ import annotations
 
@@ -45,16 +46,20 @@ def is_photo_name(name: str) -> bool:
 
 def store_photo(stream: BinaryIO) -> str:
     """Check, square-crop to SIZE and save as WebP; returns the new file name."""
+    return store_picture(stream, photo_dir(), (SIZE, SIZE), smallest=120)
+
+
+def store_picture(stream: BinaryIO, folder: Path, size: tuple[int, int], smallest: int) -> str:
+    """Check, crop to `size` and save as WebP in `folder`; returns the new file name."""
     data = stream.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise PhotoRefused("too_large")
     picture = _open(data)
-    if min(picture.size) < 120:
+    if min(picture.size) < smallest:
         raise PhotoRefused("too_small")
     picture = ImageOps.exif_transpose(picture).convert("RGB")
-    picture = ImageOps.fit(picture, (SIZE, SIZE), Image.Resampling.LANCZOS)
+    picture = ImageOps.fit(picture, size, Image.Resampling.LANCZOS)
     name = f"{secrets.token_hex(NAME_LENGTH // 2)}.webp"
-    folder = photo_dir()
     folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / f".{name}.part"
     picture.save(temporary, "WEBP", quality=82, method=4)
@@ -77,6 +82,6 @@ def _open(data: bytes) -> Image.Image:
     return picture
 
 
-def delete_photo(name: str | None) -> None:
+def delete_photo(name: str | None, folder: Path | None = None) -> None:
     if name and is_photo_name(name):
-        (photo_dir() / name).unlink(missing_ok=True)
+        ((folder or photo_dir()) / name).unlink(missing_ok=True)

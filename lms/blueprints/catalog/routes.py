@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, send_from_directory
 from flask_login import current_user
 
 from lms.blueprints.payments.forms import BuyForm
 from lms.models import Course
-from lms.services import catalog, enrollment
+from lms.services import catalog, course_files, enrollment, photos
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
 
@@ -34,3 +34,14 @@ def course(slug: str):
     if found is None:
         abort(404)
     return render_template("catalog/course.html", **course_page_context(found))
+
+
+@bp.get("/covers/<name>")
+def cover(name: str):
+    """A published course's cover; a draft's only to the staff."""
+    staff = current_user.is_authenticated and current_user.is_staff
+    if not photos.is_photo_name(name) or not catalog.cover_visible(name, include_drafts=staff):
+        abort(404)
+    response = send_from_directory(course_files.covers_dir(), name, mimetype="image/webp")
+    response.cache_control.max_age = 86400  # a new cover gets a new name
+    return response

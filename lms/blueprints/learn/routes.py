@@ -10,6 +10,7 @@ from flask import (
     render_template,
     request,
     send_from_directory,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -23,6 +24,15 @@ from lms.services import catalog, course_files, exams, learning, quizzes, video
 bp = Blueprint("learn", __name__, url_prefix="/learn")
 
 LESSON_POLICY = {**CONTENT_SECURITY_POLICY, "frame-src": list(video.EMBED_ORIGINS)}
+# The course id a staff member is viewing as a new student would (set from the studio).
+VIEW_AS_STUDENT = "view_as_student"
+
+
+def _outline(course):
+    previewing = session.get(VIEW_AS_STUDENT) == course.id
+    if previewing and current_user.is_authenticated and current_user.is_staff:
+        return learning.outline_for(course, None, as_new_student=True)
+    return learning.outline_for(course, current_user)
 
 
 def _course_or_404(slug: str):
@@ -37,7 +47,7 @@ def _course_or_404(slug: str):
 @bp.get("/<slug>/")
 def course_home(slug: str):
     course = _course_or_404(slug)
-    outline = learning.outline_for(course, current_user)
+    outline = _outline(course)
     if not (outline.enrolled or outline.staff):
         return redirect(url_for("catalog.course", slug=slug))
     return render_template(
@@ -57,7 +67,7 @@ def _lesson_or_404(course, lesson_slug: str):
 def lesson(slug: str, lesson_slug: str):
     course = _course_or_404(slug)
     module, found = _lesson_or_404(course, lesson_slug)
-    outline = learning.outline_for(course, current_user)
+    outline = _outline(course)
     state = outline.state_of(found.id)
     if state.locked:
         if outline.enrolled:
@@ -65,7 +75,7 @@ def lesson(slug: str, lesson_slug: str):
                 "learn/locked.html", outline=outline, course=course, state=state
             ), 403
         abort(403)
-    if outline.enrolled:
+    if outline.enrolled and not outline.previewing:
         learning.record_view(current_user.id, found, outline)
     previous, following = outline.neighbours(found.id)
     body = found.body_md
