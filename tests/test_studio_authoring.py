@@ -202,6 +202,7 @@ def test_a_new_lesson_starts_as_a_draft_and_students_do_not_see_drafts(app, staf
     with app.app_context():
         draft = db.session.scalar(select(Lesson).where(Lesson.title == "Bozza segreta"))
         assert (draft.slug, draft.is_draft, draft.position) == ("bozza-segreta", True, 2)
+        draft_id = draft.id
         student = factories.make_user(email="s@example.org")
         course = db.session.get(Course, ids["course"])
         factories.make_enrollment(student, course)
@@ -211,7 +212,7 @@ def test_a_new_lesson_starts_as_a_draft_and_students_do_not_see_drafts(app, staf
     login(reader, "s@example.org")
     assert reader.get("/learn/corso/bozza-segreta").status_code == 404
     assert "Bozza segreta" not in reader.get("/courses/corso").get_data(as_text=True)
-    preview = client.get(f"/studio/lessons/{draft.id}/preview")
+    preview = client.get(f"/studio/lessons/{draft_id}/preview")
     assert preview.status_code == 200 and "Bozza segreta" in preview.get_data(as_text=True)
 
 
