@@ -73,11 +73,11 @@ def test_create_a_course_as_a_draft(app, staff):
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"title": "  "}, "title", "Give the course a title."),
-        ({"slug": "Corso Base"}, "slug", "Use lower-case letters"),
-        ({"slug": "corso"}, "slug", "Another course already has this address"),
-        ({"price": "venti"}, "price", "Write an amount like 199 or 199,90."),
-        ({"price": "-1"}, "price", "between 0 and 100,000"),
+        ({"title": "  "}, "title", "Dai un titolo al corso."),
+        ({"slug": "Corso Base"}, "slug", "Usa solo lettere minuscole"),
+        ({"slug": "corso"}, "slug", "Un altro corso ha già questo indirizzo"),
+        ({"price": "venti"}, "price", "Scrivi un importo come 199 o 199,90."),
+        ({"price": "-1"}, "price", "tra 0 e 100.000 €"),
         ({"certificate_validity_months": "0"}, "certificate_validity_months", "1"),
         ({"certificate_design": "../../etc"}, "certificate_design", ""),
     ],

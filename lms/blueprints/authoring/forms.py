@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -52,7 +53,7 @@ class EuroField(DecimalField):
             self.data = Decimal(text)
         except InvalidOperation as error:
             self.data = None
-            raise ValueError(self.gettext("Write an amount like 199 or 199,90.")) from error
+            raise ValueError(gettext("Write an amount like 199 or 199,90.")) from error
 
 
 class VersionedForm(FlaskForm):
