@@ -394,3 +394,21 @@ def test_view_as_student_shows_locks_and_records_nothing(app, staff):
         assert db.session.scalar(select(LessonProgress)) is None
     client.post("/studio/courses/corso/view-as-student", data={**token, "stop": "1"})
     assert client.get("/learn/corso/lezione-1-2").status_code == 200  # staff again
+
+
+@pytest.mark.parametrize(
+    ("typed", "cents"),
+    [("297", 29700), ("19,90", 1990), ("19.90", 1990), ("1.234,50", 123450), ("1,234.50", 123450),
+     ("€ 49", 4900)],
+)  # fmt: skip
+def test_prices_are_read_as_people_type_them(app, staff, typed, cents):
+    client, _ids = staff
+    data = {**form_of(client, "/studio/courses/new"), **COURSE, "price": typed}
+    assert client.post("/studio/courses/new", data=data).status_code == 302
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Course.price_cents).where(Course.slug == "assistente"))
+            == cents
+        )
+    page = client.get("/studio/courses/assistente/settings").get_data(as_text=True)
+    assert f'value="{cents // 100},{cents % 100:02d}"' in page  # shown back the Italian way

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import gettext
+from babel.numbers import format_decimal
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -40,20 +41,28 @@ def _strip(value):
 
 
 class EuroField(DecimalField):
-    """An amount in euro as people type it in Italy too: 19,90 or 19.90 or 1.234,50."""
+    """An amount in euro as people type it: 19,90 or 19.90, 1.234,50 or 1,234.50."""
 
     def process_formdata(self, valuelist):
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
         text = valuelist[0].strip().replace("€", "").replace(" ", "")
-        if "," in text:
-            text = text.replace(".", "").replace(",", ".")
+        decimal_mark = "," if text.rfind(",") > text.rfind(".") else "."
+        grouping = "." if decimal_mark == "," else ","
+        text = text.replace(grouping, "").replace(decimal_mark, ".")
         try:
             self.data = Decimal(text)
         except InvalidOperation as error:
             self.data = None
             raise ValueError(gettext("Write an amount like 199 or 199,90.")) from error
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format_decimal(self.data, format="0.00", locale=get_locale())
 
 
 class VersionedForm(FlaskForm):
@@ -82,7 +91,7 @@ class CourseForm(VersionedForm):
     )
     slug = StringField(
         _l("Address (slug)"),
-        description=_l("Part of the course's web address: /courses/<slug>."),
+        description=_l("Part of the course's web address, like /courses/assistente-virtuale."),
         validators=[
             DataRequired(message=_l("Choose the course's address.")),
             Length(max=120),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -31,7 +33,7 @@ def _course_form(course=None, **kwargs) -> forms.CourseForm:
         SelectChoice(d, d) for d in course_authoring.certificate_designs()
     ]
     if course is not None and request.method == "GET":
-        form.price.data = course.price_cents / 100
+        form.price.data = Decimal(course.price_cents) / 100
         form.version.data = course.version
     return form
 
