@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.extensions import db
-from lms.models import Enrollment, Order, StripeEvent
+from lms.models import AuditEntry, Enrollment, Order, StripeEvent
 from lms.services import enrollment as enrollment_service
 from tests import factories
 from tests import stripe_events as se
@@ -192,6 +192,18 @@ def test_dispute_suspends_and_a_won_dispute_restores(app, client, order):
         WEBHOOK_SECRET,
     )
     assert _state(app, order.id)[:2] == ("paid", "active")
+    se.post(client, se.event("charge.refunded", se.charge_object(order)), WEBHOOK_SECRET)
+    with app.app_context():  # every change of access is in the audit log, with its event
+        entries = db.session.execute(
+            select(AuditEntry.action, AuditEntry.target_id, AuditEntry.details).order_by(
+                AuditEntry.id
+            )
+        ).all()
+    assert [action for action, _target, _details in entries] == [
+        "order.paid", "order.suspended", "order.reinstated", "order.refunded"
+    ]  # fmt: skip
+    assert {target for _action, target, _details in entries} == {str(order.id)}
+    assert all(details.get("event_id", "").startswith("evt_") for _a, _t, details in entries[1:])
 
 
 def test_tampered_amount_is_not_fulfilled_and_is_logged(app, client, order, caplog):

@@ -375,6 +375,9 @@ def _dispatch(event: dict[str, Any]) -> tuple[str, Order | None]:
     return "ignored", None
 
 
+AUDITED_OUTCOMES = ("refunded", "suspended", "reinstated", "failed")
+
+
 def apply_event(event: dict[str, Any]) -> str:
     """Apply one verified Stripe event exactly once; its id is recorded with its effect.
 
@@ -393,6 +396,9 @@ def apply_event(event: dict[str, Any]) -> str:
         outcome, order = _dispatch(event)
         record.outcome = outcome
         record.order_id = order.id if order is not None else None
+        if order is not None and outcome in AUDITED_OUTCOMES:
+            # The enrollment changes with the order: who did it is Stripe, named by the event.
+            audit.record(f"order.{outcome}", target=order, event_id=event["id"])
         try:
             db.session.commit()
         except IntegrityError:
