@@ -11,7 +11,15 @@ from PIL import Image
 from sqlalchemy import select
 
 from lms.extensions import db
-from lms.models import Attachment, AuditEntry, Course, Lesson, LessonProgress, Module
+from lms.models import (
+    Attachment,
+    AuditEntry,
+    Course,
+    Lesson,
+    LessonProgress,
+    Module,
+    QuizAttempt,
+)
 from lms.services import learning
 from tests import factories
 from tests.conftest import login
@@ -391,7 +399,20 @@ def test_view_as_student_shows_locks_and_records_nothing(app, staff):
     assert first.status_code == 200 and "disabled" in first.get_data(as_text=True)
     assert client.get("/learn/corso/lezione-1-2").status_code == 403  # sequential: locked
     with app.app_context():
+        quiz = factories.make_quiz(
+            db.session.get(Course, ids["course"]), db.session.get(Module, ids["modules"][0])
+        )
+        quiz_id = quiz.id
+    page = client.get(f"/learn/corso/quiz/{quiz_id}")
+    assert page.status_code == 403  # a new student has not done the module's lessons yet
+    with app.app_context():
+        db.session.get(Course, ids["course"]).sequential = False
+        db.session.commit()
+    assert "preview-bar" in client.get(f"/learn/corso/quiz/{quiz_id}").get_data(as_text=True)
+    client.post(f"/learn/corso/quiz/{quiz_id}", data=token)
+    with app.app_context():
         assert db.session.scalar(select(LessonProgress)) is None
+        assert db.session.scalar(select(QuizAttempt)) is None
     client.post("/studio/courses/corso/view-as-student", data={**token, "stop": "1"})
     assert client.get("/learn/corso/lezione-1-2").status_code == 200  # staff again
 

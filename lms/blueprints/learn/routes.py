@@ -140,7 +140,7 @@ def _quiz_access(slug: str, quiz_id: int):
     quiz = quizzes.load(course.id, quiz_id)
     if quiz is None:
         abort(404)
-    outline = learning.outline_for(course, current_user)
+    outline = _outline(course)
     state = next((q for q in outline.quizzes if q.quiz.id == quiz.id), None)
     if state is None or state.locked or not (outline.enrolled or outline.staff):
         abort(403)
@@ -157,6 +157,9 @@ def quiz(slug: str, quiz_id: int):
     if request.method == "POST":
         if not EmptyForm().validate_on_submit():
             abort(400)
+        if outline.previewing:
+            flash(_("In the student view nothing is recorded: answers are not graded."), "info")
+            return redirect(url_for("learn.quiz", slug=slug, quiz_id=quiz_id))
         answers = {
             question.id: request.form.getlist(f"q{question.id}") for question in found.questions
         }

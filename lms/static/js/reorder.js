@@ -6,6 +6,13 @@ document.addEventListener("DOMContentLoaded", () => {
   const status = document.getElementById("order-status");
   let dragged = null;
 
+  // After an arrow button moved an item, keep the keyboard on that item.
+  const moved = location.hash && document.getElementById(location.hash.slice(1));
+  if (moved && list.contains(moved)) {
+    moved.setAttribute("tabindex", "-1");
+    moved.focus();
+  }
+
   const orderText = () =>
     [...list.querySelectorAll(":scope > .content-module")]
       .map((module) => {
