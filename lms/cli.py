@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -12,7 +13,7 @@ from flask.cli import AppGroup
 from lms.cli_certificates import COMMANDS as CERTIFICATE_COMMANDS
 from lms.cli_scale import COMMANDS as SCALE_COMMANDS
 from lms.models import Role
-from lms.services import accounts, coupons, demo, mail, orders
+from lms.services import accounts, catalog, coupons, course_archive, demo, mail, orders
 from lms.services.errors import DomainError
 from lms.services.passwords import password_problem
 
@@ -154,3 +155,40 @@ def close_expired_attempts() -> None:
 
     closed = exams.close_expired_attempts()
     click.echo(f"{closed} attempt{'s' if closed != 1 else ''} closed")
+
+
+@lms_cli.command("export-course")
+@click.argument("slug")
+@click.argument("target", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def export_course(slug: str, target: Path) -> None:
+    """Write the course SLUG, content and files, as one ZIP (audited)."""
+    course = catalog.find_course(slug, include_drafts=True)
+    if course is None:
+        raise click.ClickException(f"no course with slug {slug}")
+    try:
+        data = course_archive.export_course(course.id)
+    except course_archive.ArchiveRefused as refused:
+        raise click.ClickException(f"not exported: {refused.reason}") from refused
+    target.write_bytes(data)
+    click.echo(f"Course {slug} exported to {target} ({len(data)} bytes).")
+
+
+@lms_cli.command("import-course")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--slug", "new_slug", help="A new slug, when the archive's is already used here.")
+def import_course(source: Path, new_slug: str | None) -> None:
+    """Create a course from a ZIP made by export-course (audited)."""
+    try:
+        with source.open("rb") as handle:
+            course = course_archive.import_course(handle, None, None, slug=new_slug)
+    except course_archive.ArchiveRefused as refused:
+        hint = (
+            f"; choose another with --slug, e.g. {refused.suggestion}" if refused.suggestion else ""
+        )
+        raise click.ClickException(f"archive refused: {refused.reason}{hint}") from refused
+    counts = course_archive.counts_of(course.id)
+    click.echo(
+        f"Course {course.slug} imported (modules: {counts['modules']}, "
+        f"lessons: {counts['lessons']}, attachments: {counts['attachments']}, "
+        f"quizzes: {counts['quizzes']}, exam questions: {counts['exam_questions']})."
+    )
