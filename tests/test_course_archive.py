@@ -574,7 +574,7 @@ def test_import_through_the_page_creates_the_course_and_is_audited(app, staff, i
         data={"archive": (io.BytesIO(data), "piccolo.zip"), "slug": "piccolo-nuovo"},
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == "/studio/courses/piccolo-nuovo/students"
+    assert response.headers["Location"] == "/studio/courses/piccolo-nuovo/content"
     with app.app_context():
         course = db.session.scalar(select(Course).where(Course.slug == "piccolo-nuovo"))
         assert course is not None and len(course.modules[0].lessons) == 2
@@ -596,7 +596,7 @@ def test_import_through_the_page_creates_the_course_and_is_audited(app, staff, i
             "questions": 4,
             "exam_questions": 2,
         }
-    page = staff.get("/studio/courses/piccolo-nuovo/students").get_data(as_text=True)
+    page = staff.get("/studio/courses/piccolo-nuovo/content").get_data(as_text=True)
     assert "imported" in page
     assert 'href="/studio/import"' in page  # the studio's navigation leads to this page
 

@@ -72,7 +72,7 @@ def import_page():
                 _("Course “%(title)s” imported as %(slug)s.", title=course.title, slug=course.slug),
                 "success",
             )
-            return redirect(url_for("studio.students", slug=course.slug))
+            return redirect(url_for("authoring.content", slug=course.slug))
     status = 400 if form.errors else 200
     return render_template("course_archive/index.html", form=form), status
 
