@@ -19,6 +19,7 @@ def staff_only():
 
 def studio_context() -> dict:
     return {
+        "in_studio": True,
         "studio_courses": catalog.all_courses(),
         "studio_exam_courses": exam_admin.course_ids_with_exam(),
     }
