@@ -27,6 +27,10 @@ bp = studio_blueprint("studio", __name__)
 
 @bp.get("/")
 def home():
+    """The first course's dashboard; the orders when there is no course yet."""
+    courses = catalog.all_courses()
+    if courses:
+        return redirect(url_for("dashboard.course_dashboard", slug=courses[0].slug))
     return redirect(url_for("studio.order_list"))
 
 
