@@ -117,17 +117,6 @@ def revoke(actor: User, enrollment_id: int, reason: str, ip: str | None) -> Enro
     return enrollment
 
 
-def roster(course_id: int) -> list[tuple[Enrollment, User]]:
-    """Everyone ever enrolled in a course, newest first, with their account."""
-    rows = db.session.execute(
-        select(Enrollment, User)
-        .join(User, User.id == Enrollment.user_id)
-        .where(Enrollment.course_id == course_id)
-        .order_by(Enrollment.created_at.desc())
-    ).all()
-    return [(row[0], row[1]) for row in rows]
-
-
 def active_courses(user_id: int) -> list[Course]:
     """The courses a student can follow now, most recently joined first."""
     return list(

@@ -1,8 +1,11 @@
-"""What every part of the studio shares: staff only, and the course list of its navigation."""
+"""What every part of the studio shares: staff only, and the navigation between its pages."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms.services import catalog, exam_admin
@@ -17,9 +20,42 @@ def staff_only():
     return None
 
 
+@dataclass(frozen=True)
+class Tab:
+    label: str
+    url: str
+    current: bool
+
+
+# The sections of a course in the studio: label, endpoint, and the endpoints that belong to it.
+COURSE_SECTIONS = (
+    (_l("Dashboard"), "dashboard.course_dashboard", ("dashboard.",)),
+    (
+        _l("Content"),
+        "authoring.content",
+        ("authoring.content", "authoring.edit_module", "lessons."),
+    ),
+    (_l("Settings"), "authoring.edit_course", ("authoring.edit_course",)),
+    (_l("Exam"), "studio.exam_settings", ("studio.exam",)),
+    (_l("Students"), "roster.students", ("roster.",)),
+    (_l("Certificates"), "studio.certificate_list", ("studio.certificate_list",)),
+)
+
+
+def course_tabs(course) -> list[Tab]:
+    """The tabs of a course's pages; the exam's only when the course has one."""
+    with_exam = course.id in exam_admin.course_ids_with_exam()
+    return [
+        Tab(str(label), url_for(endpoint, slug=course.slug), request.endpoint.startswith(owned))
+        for label, endpoint, owned in COURSE_SECTIONS
+        if with_exam or endpoint != "studio.exam_settings"
+    ]
+
+
 def studio_context() -> dict:
     return {
         "in_studio": True,
+        "studio_tabs": course_tabs,
         "studio_courses": catalog.all_courses(),
         "studio_exam_courses": exam_admin.course_ids_with_exam(),
     }

@@ -1,4 +1,4 @@
-"""The instructor's studio: orders and refunds, who is enrolled, exams and certificates."""
+"""The instructor's studio: orders and refunds, removing access, exams and certificates."""
 
 from __future__ import annotations
 
@@ -72,31 +72,6 @@ def refund(order_id: int):
     return redirect(url_for("studio.order_list"))
 
 
-@bp.route("/courses/<slug>/students", methods=["GET", "POST"])
-def students(slug: str):
-    course = catalog.find_course(slug, include_drafts=True)
-    if course is None:
-        abort(404)
-    form = forms.ManualEnrollmentForm()
-    if form.validate_on_submit():
-        student = accounts.find_user_by_email(form.email.data)
-        if student is None:
-            form.email.errors.append(
-                _("No account has this email address. Ask the student to sign up first.")
-            )
-        else:
-            enrollment.enroll_manually(current_user, student, course, form.reason.data, client_ip())
-            flash(_("%(name)s is enrolled.", name=student.name), "success")
-            return redirect(url_for("studio.students", slug=slug))
-    return render_template(
-        "studio/students.html",
-        course=course,
-        form=form,
-        roster=enrollment.roster(course.id),
-        revoke_form=forms.RevokeForm(formdata=None),
-    )
-
-
 @bp.post("/enrollments/<id:enrollment_id>/revoke")
 def revoke(enrollment_id: int):
     form = forms.RevokeForm()
@@ -105,11 +80,13 @@ def revoke(enrollment_id: int):
         flash(_("Write the reason for removing the student."), "error")
     else:
         try:
-            enrollment.revoke(current_user, enrollment_id, form.reason.data, client_ip())
+            removed = enrollment.revoke(current_user, enrollment_id, form.reason.data, client_ip())
         except DomainError:
             abort(404)
         flash(_("Access removed."), "success")
-    return redirect(url_for("studio.students", slug=slug) if slug else url_for("studio.order_list"))
+        if slug:
+            return redirect(url_for("roster.student", slug=slug, user_id=removed.user_id))
+    return redirect(url_for("roster.students", slug=slug) if slug else url_for("studio.order_list"))
 
 
 def _exam_or_404(slug: str):
