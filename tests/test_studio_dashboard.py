@@ -419,7 +419,7 @@ def test_the_dashboard_page_shows_the_figures(app, known, monkeypatch):
     assert "547,00\xa0€" in page and "398,00\xa0€" in page  # paid and refunded totals
     assert "-199,00\xa0€" in page  # a month with more refunded than paid
     assert ">gen</text>" in page and ">2025</text>" in page  # under the columns
-    assert "gennaio 2025 · Purchase: 2" in page  # a bar's title
+    assert "gennaio 2025 · Acquisto: 2" in page  # a bar's title
     assert '<th scope="row">gen 2025</th>' in page  # in the table
     assert '<td class="num">83%</td>' in page  # started, of the enrolled
     assert page.count('role="img"') == 5
