@@ -433,3 +433,60 @@ def test_prices_are_read_as_people_type_them(app, staff, typed, cents):
         )
     page = client.get("/studio/courses/assistente/settings").get_data(as_text=True)
     assert f'value="{cents // 100},{cents % 100:02d}"' in page  # shown back the Italian way
+
+
+def test_a_save_without_the_version_is_refused(app, staff):
+    client, ids = staff
+    lesson_id = ids["lessons"][0][0]
+    url = f"/studio/lessons/{lesson_id}"
+    token = {"csrf_token": form_of(client, url).get("csrf_token", "")}
+    response = client.post(url, data={**token, **lesson_data(title="Senza versione")})
+    assert response.status_code == 409
+    with app.app_context():
+        assert db.session.get(Lesson, lesson_id).title == "Lezione 1.1"
+
+
+@pytest.mark.parametrize("typed", ["1.999", "19,999", "NaN", "Infinity"])
+def test_an_ambiguous_price_is_refused(app, staff, typed):
+    client, _ids = staff
+    data = {**form_of(client, "/studio/courses/new"), **COURSE, "price": typed}
+    page = client.post("/studio/courses/new", data=data).get_data(as_text=True)
+    assert 'id="price-error"' in page
+    with app.app_context():
+        assert db.session.scalar(select(Course).where(Course.slug == "assistente")) is None
+
+
+def test_a_module_of_drafts_is_hidden_with_its_quiz(app, staff):
+    """Nobody can finish a quiz on lessons they cannot see: it is not a step of the course."""
+    client, ids = staff
+    with app.app_context():
+        course = db.session.get(Course, ids["course"])
+        second = db.session.get(Module, ids["modules"][1])
+        factories.make_quiz(course, second, title="Quiz bozza")
+        for lesson in second.lessons:
+            lesson.is_draft = True
+        db.session.commit()
+        student = factories.make_user(email="s@example.org")
+        factories.make_enrollment(student, course)
+        for lesson_id in ids["lessons"][0]:
+            learning.mark_done(student.id, db.session.get(Lesson, lesson_id))
+        outline = learning.outline_for(course, student)
+        assert [m.module.title for m in outline.modules] == ["Modulo 1"]
+        assert outline.quizzes == [] and outline.complete
+    page = client.get("/courses/corso").get_data(as_text=True)
+    assert "Modulo 1" in page and "Modulo 2" not in page
+
+
+def test_the_buy_page_with_an_error_shows_no_draft(app, staff):
+    client, ids = staff
+    with app.app_context():
+        lesson = db.session.get(Lesson, ids["lessons"][0][1])
+        lesson.is_draft, lesson.title = True, "Titolo in bozza"
+        db.session.commit()
+        factories.make_user(email="compra@example.org")
+    buyer = app.test_client()
+    login(buyer, "compra@example.org")
+    token = form_of(buyer, "/courses/corso")
+    response = buyer.post("/courses/corso/buy", data={**token, "coupon": "NON-ESISTE"})
+    assert response.status_code == 422
+    assert "Titolo in bozza" not in response.get_data(as_text=True)

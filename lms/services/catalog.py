@@ -44,10 +44,16 @@ def course_with_syllabus(slug: str, *, include_drafts: bool = False) -> Course |
     return db.session.scalar(query)
 
 
+def syllabus(course: Course) -> list[Module]:
+    """The modules students will see: those with a published lesson (drafts are not loaded)."""
+    return [module for module in course.modules if module.lessons]
+
+
 def syllabus_totals(course: Course) -> dict[str, int]:
-    lessons = [lesson for module in course.modules for lesson in module.lessons]
+    modules = syllabus(course)
+    lessons = [lesson for module in modules for lesson in module.lessons]
     return {
-        "modules": len(course.modules),
+        "modules": len(modules),
         "lessons": len(lessons),
         "minutes": sum(lesson.minutes for lesson in lessons),
     }

@@ -46,6 +46,10 @@ class CourseRefused(DomainError):
         self.reason = reason
 
 
+def find_course(course_id: int) -> Course | None:
+    return db.session.get(Course, course_id)
+
+
 def certificate_designs() -> list[str]:
     """The design folders that hold a template: the only values a course may name."""
     root = Path(current_app.config["CERTIFICATE_DIR"])
@@ -156,11 +160,23 @@ class LastSave:
     at: datetime
 
 
+# The audited actions that save each kind of row through its form.
+SAVES = {
+    "courses": ("course.create", "course.update"),
+    "modules": ("module.create", "module.update"),
+    "lessons": ("lesson.create", "lesson.update"),
+}
+
+
 def last_save(target_type: str, target_id: int) -> LastSave | None:
     row = db.session.execute(
         select(User.name, AuditEntry.created_at)
         .join(User, User.id == AuditEntry.actor_id)
-        .where(AuditEntry.target_type == target_type, AuditEntry.target_id == str(target_id))
+        .where(
+            AuditEntry.target_type == target_type,
+            AuditEntry.target_id == str(target_id),
+            AuditEntry.action.in_(SAVES.get(target_type, ())),
+        )
         .order_by(AuditEntry.id.desc())
         .limit(1)
     ).first()

@@ -213,17 +213,20 @@ def _funnel(course_id: int, enrolled: set[int], quiz_attempts: Sequence[Any]) ->
     Completed means every step a student sees is done: each lesson that is not a draft
     completed, and each quiz passed (a quiz after a draft lesson is not seen, so not due).
     """
-    due_lessons = set(
-        db.session.scalars(
-            select(Lesson.id).where(Lesson.course_id == course_id, Lesson.is_draft.is_(False))
+    published = db.session.execute(
+        select(Lesson.id, Lesson.module_id).where(
+            Lesson.course_id == course_id, Lesson.is_draft.is_(False)
         )
-    )
+    ).all()
+    due_lessons = {lesson_id for lesson_id, _module_id in published}
+    shown_modules = {module_id for _lesson_id, module_id in published}
     due_quizzes = set()
     for quiz_id, lesson_id, module_id in db.session.execute(
         select(Quiz.id, Quiz.lesson_id, Quiz.module_id).where(Quiz.course_id == course_id)
     ):
-        # As the outline places them: after its lesson if it has one, else closing its module.
-        if lesson_id in due_lessons or (lesson_id is None and module_id is not None):
+        # As the outline places them: after its lesson if it has one, else closing its module
+        # (a module with no published lesson is not shown, nor its quiz).
+        if lesson_id in due_lessons or (lesson_id is None and module_id in shown_modules):
             due_quizzes.add(quiz_id)
     started: set[int] = set()
     lessons_done: dict[int, set[int]] = {}

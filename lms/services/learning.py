@@ -92,7 +92,8 @@ def _read_structure(course_id: int) -> list[ModuleInfo]:
         .where(Module.course_id == course_id)
         .order_by(Module.position, Module.id)
     )
-    return [ModuleInfo(m.id, m.title, tuple(lessons.get(m.id, ()))) for m in modules]
+    # A module with no published lesson is not shown, nor its quiz: it is still being written.
+    return [ModuleInfo(m.id, m.title, tuple(lessons[m.id])) for m in modules if m.id in lessons]
 
 
 @dataclass

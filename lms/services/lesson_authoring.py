@@ -100,7 +100,7 @@ def update_module(
 @write_transaction()
 def delete_module(actor: User, module_id: int, ip: str | None) -> None:
     """Only an empty module goes: lessons are moved or deleted first, one decision at a time."""
-    module = db.session.get(Module, module_id)
+    module = db.session.get(Module, module_id, with_for_update=True)  # no lesson added meanwhile
     if module.lessons:
         raise ContentRefused("module_not_empty")
     audit.record("module.delete", actor_id=actor.id, target=module, ip=ip, title=module.title)
@@ -113,7 +113,7 @@ def delete_module(actor: User, module_id: int, ip: str | None) -> None:
 
 @write_transaction()
 def add_lesson(actor: User, module_id: int, values: dict[str, Any], ip: str | None) -> Lesson:
-    module = db.session.get(Module, module_id)
+    module = db.session.get(Module, module_id, with_for_update=True)
     last = db.session.scalar(select(func.max(Lesson.position)).where(Lesson.module_id == module_id))
     lesson = Lesson(
         course_id=module.course_id,
@@ -149,8 +149,12 @@ def update_lesson(
 
 @write_transaction()
 def delete_lesson(actor: User, lesson_id: int, ip: str | None) -> None:
-    """A lesson students have opened stays (make it a draft instead): their progress counts."""
-    lesson = db.session.get(Lesson, lesson_id)
+    """A lesson students have opened stays (make it a draft instead): their progress counts.
+
+    The row lock makes a first visit recorded meanwhile either wait for the deletion or be
+    seen by the check below (PostgreSQL; SQLite's write lock already serializes them).
+    """
+    lesson = db.session.get(Lesson, lesson_id, with_for_update=True)
     opened = db.session.scalar(select(exists().where(LessonProgress.lesson_id == lesson_id)))
     if opened:
         raise ContentRefused("lesson_has_progress")

@@ -23,9 +23,18 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(_render(text))  # noqa: S704 - sanitized by nh3 in _render
 
 
+def render_preview(text: str) -> Markup:
+    """The editor's live preview: every keystroke is a new text, so it is not kept."""
+    return Markup(_sanitized(text))  # noqa: S704 - sanitized by nh3
+
+
 @lru_cache(maxsize=1024)
 def _render(text: str) -> str:
     """Rendering a lesson costs milliseconds; the same text always gives the same HTML."""
+    return _sanitized(text)
+
+
+def _sanitized(text: str) -> str:
     html = md.markdown(
         text, extensions=["tables", "fenced_code", "sane_lists"], output_format="html"
     )

@@ -81,11 +81,15 @@ def counted_lessons(course_id: int) -> Select:
 
 
 def counted_quizzes(course_id: int) -> Select:
-    """The quizzes that are steps: a module's, or one closing a lesson that is not a draft."""
+    """The quizzes that are steps, as the outline shows them: one closing a lesson that is not a
+    draft, or one closing a module that has such a lesson."""
+    published = select(Lesson.module_id).where(
+        Lesson.course_id == course_id, Lesson.is_draft.is_(False)
+    )
     return select(Quiz.id).where(
         Quiz.course_id == course_id,
         or_(
-            and_(Quiz.lesson_id.is_(None), Quiz.module_id.is_not(None)),
+            and_(Quiz.lesson_id.is_(None), Quiz.module_id.in_(published)),
             Quiz.lesson_id.in_(counted_lessons(course_id)),
         ),
     )

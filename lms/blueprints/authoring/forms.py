@@ -56,6 +56,9 @@ class EuroField(DecimalField):
         except InvalidOperation as error:
             self.data = None
             raise ValueError(gettext("Write an amount like 199 or 199,90.")) from error
+        if not self.data.is_finite() or self.data.as_tuple().exponent < -2:
+            self.data = None  # 1.999 may mean 1999 or 1,999: ask rather than guess
+            raise ValueError(gettext("Write an amount like 199 or 199,90."))
 
     def _value(self):
         if self.raw_data:
@@ -71,9 +74,13 @@ class VersionedForm(FlaskForm):
     version = HiddenField()
 
     def opened_version(self) -> int | None:
+        """The version sent by the browser; None (refused) if it sent none: the form's object
+        would otherwise stand in for it, and a save would pass the check unseen."""
+        if not self.version.raw_data:
+            return None
         try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
+            return int(self.version.raw_data[0])
+        except ValueError:
             return None
 
     def conflict_with(self, saved, table: str) -> dict:

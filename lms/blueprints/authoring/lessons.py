@@ -12,7 +12,7 @@ from lms.blueprints.learn.routes import LESSON_POLICY
 from lms.blueprints.studio.access import studio_blueprint
 from lms.extensions import client_ip, talisman
 from lms.services import learning, lesson_authoring, video
-from lms.services.markdown import render_markdown
+from lms.services.markdown import render_preview
 from lms.services.versions import EditConflict
 
 bp = studio_blueprint("lessons", __name__)
@@ -115,7 +115,7 @@ def markdown_preview():
     """The editor's live preview: the same sanitizing renderer the lesson page uses."""
     if not forms.EmptyForm().validate_on_submit():
         abort(400)
-    return str(render_markdown(request.form.get("text", "")[:200_000]))
+    return str(render_preview(request.form.get("text", "")[:200_000]))
 
 
 @bp.post("/lessons/<id:lesson_id>/attachments")

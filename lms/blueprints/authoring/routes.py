@@ -68,7 +68,7 @@ def edit_course(slug: str):
                 current_user, course.id, form.opened_version(), form.values(), client_ip()
             )
         except EditConflict:
-            course = _course_or_404(slug)
+            course = course_authoring.find_course(course.id)  # its slug may have changed too
             conflict = form.conflict_with(course, "courses")
         except course_authoring.CourseRefused as refused:
             target = form.slug if refused.reason == "slug_taken" else form.certificate_design

@@ -16,6 +16,7 @@ def course_page_context(course: Course, buy_form: BuyForm | None = None) -> dict
     """What the course page shows; the buy form is passed back with its errors after a POST."""
     return {
         "course": course,
+        "modules": catalog.syllabus(course),
         "totals": catalog.syllabus_totals(course),
         "enrolled": current_user.is_authenticated
         and enrollment.is_enrolled(current_user.id, course.id),

@@ -61,7 +61,8 @@ def buy(slug: str):
                 flash(_("You are enrolled. Welcome to the course!"), "success")
                 return redirect(url_for("catalog.course", slug=slug))
             return redirect(start.redirect_url, code=303)
-    return render_template("catalog/course.html", **course_page_context(course, form)), 422
+    with_syllabus = catalog.course_with_syllabus(slug)  # published lessons only, like the GET
+    return render_template("catalog/course.html", **course_page_context(with_syllabus, form)), 422
 
 
 @bp.post("/courses/<slug>/enroll")
