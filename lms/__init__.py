@@ -30,7 +30,7 @@ from lms.config import build_config, unsafe_defaults
 from lms.extensions import babel, csrf, db, enable_sqlite_pragmas, login_manager, migrate
 from lms.security import init_security
 from lms.services.links import external_url
-from lms.services.markdown import render_markdown
+from lms.services.markdown import render_inline_markdown, render_markdown
 
 BLUEPRINTS = (
     main_bp,
@@ -81,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["money"] = i18n.format_money
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["inline_markdown"] = render_inline_markdown
     app.jinja_env.globals.update(
         html_lang=i18n.html_lang,
         public_url=external_url,

@@ -35,6 +35,8 @@ class Exam(db.Model):
     grace_seconds: Mapped[int] = mapped_column(Integer, default=30)
     code_of_ethics_md: Mapped[str] = mapped_column(Text, default="")
     pledge_text: Mapped[str] = mapped_column(Text, default="")
+    # Raised by every edit of the texts above in the studio (the edit check).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     categories: Mapped[list[ExamCategory]] = relationship(
         back_populates="exam",

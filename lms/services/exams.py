@@ -38,7 +38,7 @@ _random = secrets.SystemRandom()
 
 
 class ExamRefused(DomainError):
-    """no_pledge, already_passed, no_attempts_left, cooldown, closed, foreign_question, ..."""
+    """no_pledge, not_ready, already_passed, no_attempts_left, cooldown, closed, ..."""
 
     def __init__(self, reason: str, *, until: datetime | None = None):
         super().__init__(reason)
@@ -114,6 +114,8 @@ def next_start(exam: Exam, user_id: int, now: datetime) -> tuple[str | None, dat
     Once passed, the exam opens again only to renew a certificate that is expiring; the attempt
     cap and cooldown then count from the renewal window, not from the first certification.
     """
+    if exam.questions_per_attempt <= 0:
+        return "not_ready", None  # a new exam draws nothing until its topics have quotas
     attempts = attempts_of(user_id, exam.id)
     if any(attempt.passed for attempt in attempts):
         renewing = certificates.renewal_open(user_id, exam.course_id, now)

@@ -13,6 +13,7 @@ ALLOWED_TAGS = {
     "hr", "i", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th",
     "thead", "tr", "ul",
 }  # fmt: skip
+INLINE_TAGS = {"a", "b", "br", "code", "del", "em", "i", "strong", "sub", "sup"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
 
 
@@ -45,3 +46,23 @@ def _sanitized(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+def render_inline_markdown(text: str | None) -> Markup:
+    """Markdown kept to one line's worth of markup (bold, italic, code, links): for a question's
+    prompt, which sits in a form's legend or a list item where paragraphs and lists do not go."""
+    if not text:
+        return Markup("")
+    return Markup(_render_inline(text))  # noqa: S704 - sanitized by nh3 in _render_inline
+
+
+@lru_cache(maxsize=1024)
+def _render_inline(text: str) -> str:
+    html = md.markdown(text, output_format="html")
+    return nh3.clean(
+        html,
+        tags=INLINE_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    ).strip()

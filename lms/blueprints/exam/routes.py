@@ -27,6 +27,7 @@ bp = Blueprint("exam", __name__, url_prefix="/learn/<slug>/exam")
 
 REFUSALS = {
     "no_pledge": lambda until: _("Accept the pledge before starting."),
+    "not_ready": lambda until: _("The exam is not open yet: its questions are being written."),
     "already_passed": lambda until: _("You have already passed this exam."),
     "no_attempts_left": lambda until: _(
         "You have used every attempt. Ask the instructor if you need another."

@@ -1,7 +1,8 @@
-"""Authoring in the studio: quizzes and their questions, the exam's categories and bank."""
+"""The question_bank blueprint, with its views: quizzes, then the exam's topics and bank."""
 
 from __future__ import annotations
 
-from lms.blueprints.studio.access import studio_blueprint
+from lms.blueprints.question_bank import bank_routes, quiz_routes
+from lms.blueprints.question_bank.blueprint import bp
 
-bp = studio_blueprint("question_bank", __name__)
+__all__ = ["bank_routes", "bp", "quiz_routes"]

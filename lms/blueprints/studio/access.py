@@ -30,26 +30,26 @@ class Tab:
 # The sections of a course in the studio: label, endpoint, and the endpoints that belong to it.
 COURSE_SECTIONS = (
     (_l("Dashboard"), "dashboard.course_dashboard", ("dashboard.",)),
-    (
-        _l("Content"),
-        "authoring.content",
-        ("authoring.content", "authoring.edit_module", "lessons."),
-    ),
-    (_l("Settings"), "authoring.edit_course", ("authoring.edit_course",)),
-    (_l("Exam"), "studio.exam_settings", ("studio.exam",)),
+    (_l("Content"), "authoring.content", ("authoring.content", "authoring.edit_module", "lesson")),
+    (_l("Quizzes"), "question_bank.quiz_list", ("question_bank.quiz", "question_bank.question_")),
+    (_l("Exam"), "studio.exam_settings", ("studio.exam", "question_bank.exam", "question_bank.ca",
+                                           "question_bank.bank_")),
     (_l("Students"), "roster.students", ("roster.",)),
     (_l("Certificates"), "studio.certificate_list", ("studio.certificate_list",)),
-)
+    (_l("Settings"), "authoring.edit_course", ("authoring.edit_course",)),
+)  # fmt: skip
 
 
 def course_tabs(course) -> list[Tab]:
-    """The tabs of a course's pages; the exam's only when the course has one."""
+    """The tabs of a course's pages; a course without an exam offers to create one."""
     with_exam = course.id in exam_admin.course_ids_with_exam()
-    return [
-        Tab(str(label), url_for(endpoint, slug=course.slug), request.endpoint.startswith(owned))
-        for label, endpoint, owned in COURSE_SECTIONS
-        if with_exam or endpoint != "studio.exam_settings"
-    ]
+    tabs = []
+    for label, endpoint, owned in COURSE_SECTIONS:
+        if endpoint == "studio.exam_settings" and not with_exam:
+            endpoint = "question_bank.exam_create"
+        current = (request.endpoint or "").startswith(owned)
+        tabs.append(Tab(str(label), url_for(endpoint, slug=course.slug), current))
+    return tabs
 
 
 def studio_context() -> dict:
