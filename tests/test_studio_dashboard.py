@@ -14,8 +14,10 @@ from lms.models import (
     Course,
     ExamAnswer,
     ExamAttempt,
+    ExamQuestion,
     Lesson,
     LessonProgress,
+    Question,
     Quiz,
     QuizAttempt,
 )
@@ -425,8 +427,19 @@ def test_the_dashboard_page_shows_the_figures(app, known, monkeypatch):
     assert page.count('role="img"') == 5
     assert 'aria-labelledby="enrollments-chart-title enrollments-chart-desc"' in page
     assert "Quali sono ruoli di un VA?" in page and "Domanda 0.0" in page
-    bank = f'href="/studio/courses/corso/exam/bank#cat-{known["categories"]["cat0"]}"'
-    assert bank in page
+    # Each hard question links to its editor, to improve it.
+    with app.app_context():
+        exam_question = db.session.scalar(
+            select(ExamQuestion.id).where(ExamQuestion.prompt == "Domanda 0.0")
+        )
+        quiz_question = db.session.execute(
+            select(Question.quiz_id, Question.id).where(
+                Question.prompt == "Quali sono ruoli di un VA?"
+            )
+        ).one()
+    assert f'href="/studio/courses/corso/exam/bank/{exam_question}/edit"' in page
+    quiz_id, question_id = quiz_question
+    assert f'href="/studio/courses/corso/quizzes/{quiz_id}/questions/{question_id}"' in page
     assert "style=" not in page.split("<main", 1)[1]  # the CSP forbids inline styles
     assert 'href="/studio/courses/corso/dashboard" aria-current="page"' in page
 

@@ -6,16 +6,12 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, render_template, url_for
 from flask_babel import get_timezone
-from werkzeug.routing import BuildError
 
 from lms.blueprints.studio.access import studio_blueprint
 from lms.models import utcnow
 from lms.services import catalog, charts, course_stats
 
 bp = studio_blueprint("dashboard", __name__)
-
-# The studio page where a course's quizzes are edited; until it exists, no link is shown.
-QUIZ_PAGE_ENDPOINT = "question_bank.quizzes"
 
 
 @bp.get("/courses/<slug>/dashboard")
@@ -33,13 +29,25 @@ def course_dashboard(slug: str):
         funnel_labels=charts.funnel_labels(),
         min_answers=course_stats.MIN_ANSWERS,
         top_questions=course_stats.TOP_QUESTIONS,
-        quiz_page=_url_if_any(QUIZ_PAGE_ENDPOINT, slug=course.slug),
+        edit_links=_edit_links(course.slug, stats),
         now=now,
     )
 
 
-def _url_if_any(endpoint: str, **values) -> str | None:
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
+def _edit_links(slug: str, stats) -> dict[tuple[str, int], str]:
+    """Where each hard question is edited, to improve it."""
+    links = {
+        ("quiz", q.question_id): url_for(
+            "question_bank.question_edit", slug=slug, quiz_id=q.group_id, question_id=q.question_id
+        )
+        for q in stats.quiz_questions
+    }
+    links.update(
+        {
+            ("exam", q.question_id): url_for(
+                "question_bank.bank_question_edit", slug=slug, question_id=q.question_id
+            )
+            for q in stats.exam_questions
+        }
+    )
+    return links
