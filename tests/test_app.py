@@ -201,3 +201,15 @@ def test_oversized_ids_are_not_found(client):
     ):
         response = client.get(path) if "quiz" in path else client.post(path)
         assert response.status_code == 404, path
+
+
+def test_the_stylesheet_closes_every_block():
+    """An unclosed block silently swallows every rule after it (seen after a merge)."""
+    from pathlib import Path
+
+    css = (Path(__file__).parent.parent / "lms" / "static" / "css" / "app.css").read_text()
+    depth = 0
+    for line_number, line in enumerate(css.splitlines(), start=1):
+        depth += line.count("{") - line.count("}")
+        assert depth >= 0, f"a block closes twice at line {line_number}"
+    assert depth == 0, "a block is left open"
