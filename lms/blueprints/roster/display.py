@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 
 from lms.services.roster import Show
 from lms.services.roster_export import CSV_COLUMNS
 
-SHOW_LABELS = {
-    Show.ALL: _l("All"),
-    Show.NOT_STARTED: _l("Not started"),
-    Show.STALLED: _l("Stalled"),
-    Show.COMPLETED: _l("Completed"),
-    Show.CERTIFIED: _l("Certified"),
-}
+
+def show_labels() -> dict:
+    """The filters' names, as plural adjectives of the students ("Certified" alone is ambiguous)."""
+    return {
+        Show.ALL: pgettext("students", "All"),
+        Show.NOT_STARTED: pgettext("students", "Not started"),
+        Show.STALLED: pgettext("students", "Stalled"),
+        Show.COMPLETED: pgettext("students", "Completed"),
+        Show.CERTIFIED: pgettext("students", "Certified"),
+    }
+
 
 CSV_HEADER = {
     "name": _l("Name"),

@@ -70,7 +70,7 @@ def students(slug: str):
         form=form,
         args=args,
         roster=roster.roster_page(course, args.q, args.show, args.page),
-        show_labels=display.SHOW_LABELS,
+        show_labels=display.show_labels(),
         stalled_days=roster.STALLED_DAYS,
         now=utcnow(),
     )
