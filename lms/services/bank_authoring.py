@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.extensions import db, write_transaction
 from lms.models import Exam, ExamAttempt, ExamCategory, ExamChoice, ExamQuestion
-from lms.services import audit, question_edits
+from lms.services import audit, ordering, question_edits
 from lms.services.question_edits import EditRefused, NotFound, QuestionDraft
 from lms.services.versions import claim
 
@@ -140,17 +140,13 @@ def move_category(
     """Swap a topic with the one before (-1) or after (+1) in the studio and the score breakdown."""
     exam = exam_of_course(course_id)
     ordered = list(exam.categories)
-    index = ordered.index(category_of_exam(exam, category_id))
-    other = index + step
-    if step not in (-1, 1) or not 0 <= other < len(ordered):
+    category = category_of_exam(exam, category_id)
+    if not ordering.move_one_place(ordered, category, step):
         return False
-    ordered[index], ordered[other] = ordered[other], ordered[index]
-    for position, category in enumerate(ordered):
-        category.position = position
     audit.record(
         "exam.category_move",
         actor_id=actor_id,
-        target=ordered[other],
+        target=category,
         ip=ip,
         order=[category.key for category in ordered],
     )

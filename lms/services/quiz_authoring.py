@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from lms.extensions import db, write_transaction
 from lms.models import Choice, Lesson, Module, Question, QuestionKind, Quiz, QuizAttempt
-from lms.services import audit, question_edits, quizzes
+from lms.services import audit, ordering, question_edits, quizzes
 from lms.services.question_edits import EditRefused, NotFound, QuestionDraft
 from lms.services.versions import claim
 
@@ -310,22 +310,17 @@ def move_question(
 ) -> bool:
     """Swap a question with the one before (step -1) or after (+1); False at either end.
 
-    Positions are renumbered 0..n-1 on the way, so equal positions left by imports cannot stall
-    a move. The order is not content a form shows, so it does not raise any version.
+    The order is not content a form shows, so it does not raise any version.
     """
     quiz = quiz_of_course(course_id, quiz_id)
     ordered = list(quiz.questions)
-    index = ordered.index(question_of_quiz(quiz, question_id))
-    other = index + step
-    if step not in (-1, 1) or not 0 <= other < len(ordered):
+    question = question_of_quiz(quiz, question_id)
+    if not ordering.move_one_place(ordered, question, step):
         return False
-    ordered[index], ordered[other] = ordered[other], ordered[index]
-    for position, question in enumerate(ordered):
-        question.position = position
     audit.record(
         "quiz.question_move",
         actor_id=actor_id,
-        target=ordered[other],
+        target=question,
         ip=ip,
         quiz_id=quiz.id,
         order=[question.id for question in ordered],
