@@ -177,7 +177,7 @@ def export_course(slug: str, target: Path) -> None:
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--slug", "new_slug", help="A new slug, when the archive's is already used here.")
 def import_course(source: Path, new_slug: str | None) -> None:
-    """Create a course from a ZIP made by export-course (audited)."""
+    """Create a course, as a draft, from a ZIP made by export-course (audited)."""
     try:
         with source.open("rb") as handle:
             course = course_archive.import_course(handle, None, None, slug=new_slug)
@@ -190,5 +190,6 @@ def import_course(source: Path, new_slug: str | None) -> None:
     click.echo(
         f"Course {course.slug} imported (modules: {counts['modules']}, "
         f"lessons: {counts['lessons']}, attachments: {counts['attachments']}, "
-        f"quizzes: {counts['quizzes']}, exam questions: {counts['exam_questions']})."
+        f"quizzes: {counts['quizzes']}, exam questions: {counts['exam_questions']}). "
+        "It is a draft: publish it from the studio when it is ready."
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from PIL import Image, ImageChops, ImageDraw, ImageStat
 from sqlalchemy import func, select
 
 from lms.extensions import db
@@ -26,12 +27,44 @@ from lms.models import (
     Question,
     Quiz,
 )
-from lms.services import course_archive, course_archive_reader, course_files
+from lms.services import (
+    course_archive,
+    course_archive_reader,
+    course_archive_writer,
+    course_authoring,
+    course_files,
+    photos,
+)
 from lms.services.course_archive_format import ArchiveRefused
 from tests import factories
 from tests.conftest import empty_all_tables, login
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+def picture(size: tuple[int, int] = (1600, 900), kind: str = "PNG") -> bytes:
+    """A real picture: two shapes on a blue ground."""
+    image = Image.new("RGB", size, "#1d4e89")
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    draw.rectangle((width // 16, height // 9, width // 2, height // 2), fill="#f2c14e")
+    draw.ellipse(
+        (width // 2, height // 4, width - width // 8, height - height // 8), fill="#f78154"
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, kind)
+    return buffer.getvalue()
+
+
+def picture_facts(data: bytes) -> tuple[str, tuple[int, int]]:
+    with Image.open(io.BytesIO(data)) as image:
+        return image.format, image.size
+
+
+def pixel_difference(first: bytes, second: bytes) -> float:
+    """The mean difference of two pictures' pixels, 0 to 255: near 0 for the same picture."""
+    with Image.open(io.BytesIO(first)) as a, Image.open(io.BytesIO(second)) as b:
+        return max(ImageStat.Stat(ImageChops.difference(a.convert("RGB"), b.convert("RGB"))).mean)
+
+
 PDF = b"%PDF-1.7\n" + bytes(range(255, -1, -1)) * 16 + b"\x00\r\n%%EOF"
 XLSX = b"PK\x03\x04" + b"\x00\xff\x10" * 700
 
@@ -70,8 +103,9 @@ def make_rich_course() -> int:
         certificate_signer_name="Giulia Ferraris",
         certificate_signer_title="Direttrice didattica",
     )
-    course.cover_image = course_files.new_stored_name(".png")
-    course_files.write_file(course_files.covers_dir(), course.cover_image, PNG)
+    course.cover_image = photos.store_picture(  # as the studio stores an uploaded cover
+        io.BytesIO(picture()), course_files.covers_dir(), course_authoring.COVER_SIZE, 320
+    )
     modules = course.modules
     modules[0].summary = "Che cosa fa un VA."
     modules[1].summary = "Ruoli e specializzazioni."
@@ -155,7 +189,7 @@ def snapshot(course_id: int) -> dict:
     exam = db.session.scalar(select(Exam).where(Exam.course_id == course_id))
     return {
         "course": _row(course),
-        "cover": (course_files.covers_dir() / course.cover_image).read_bytes(),
+        "cover": picture_facts((course_files.covers_dir() / course.cover_image).read_bytes()),
         "modules": [
             {
                 **_row(module),
@@ -213,9 +247,18 @@ def _wipe_installation(app) -> None:
 
 
 def test_round_trip_to_another_installation_is_identical(app):
+    """Every row and file comes back as it was, with two exceptions the import means to make.
+
+    The course arrives as a draft. The cover is re-encoded on import, as a cover uploaded in the
+    studio is, and lossy WebP is not byte-stable across re-encodings (each pass changes a few
+    bytes): so the cover is compared as a picture, by its format and size and by its pixels,
+    which differ by less than 2 levels in 255 on average.
+    """
     with app.app_context():
         course_id = make_rich_course()
         before = snapshot(course_id)
+        old_cover = db.session.get(Course, course_id).cover_image
+        stored_cover = (course_files.covers_dir() / old_cover).read_bytes()
         first = course_archive.export_course(course_id)
         _wipe_installation(app)
         assert db.session.scalar(select(func.count()).select_from(Course)) == 0
@@ -225,31 +268,41 @@ def test_round_trip_to_another_installation_is_identical(app):
         new_cover = imported.cover_image
         stored_names = set(db.session.scalars(select(Attachment.stored_name)))
 
-    assert after == before  # every column of every row, and every file's bytes
+    assert before["course"]["is_published"] is True and after["course"]["is_published"] is False
+    before["course"]["is_published"] = False  # an imported course is always a draft
+    assert before["cover"] == after["cover"] == ("WEBP", (1280, 720))
+    assert after == before  # every other column of every row, and every attachment's bytes
     first_files, second_files = unzip(first), unzip(second)
     assert sorted(first_files) == sorted(second_files)
     first_manifest = json.loads(first_files.pop("manifest.json"))
     second_manifest = json.loads(second_files.pop("manifest.json"))
     assert first_manifest.pop("exported_at") and second_manifest.pop("exported_at")
+    assert first_manifest["course"].pop("is_published") is True
+    assert second_manifest["course"].pop("is_published") is False
     assert first_manifest == second_manifest
+    first_cover, second_cover = first_files.pop("cover.webp"), second_files.pop("cover.webp")
     assert first_files == second_files  # every Markdown file and attachment byte-equal
+    assert first_cover == stored_cover  # exported as stored
+    assert picture_facts(second_cover) == ("WEBP", (1280, 720))
+    assert pixel_difference(first_cover, second_cover) < 2
 
-    assert first_files["cover.png"] == PNG
     assert first_files["course.md"].decode() == before["course"]["description_md"]
     assert first_files["modules/01-modulo-1/01-lezione-1-1.md"].startswith(b"## Benvenuti")
-    assert first_files["attachments/lezione-1-1/01-Guida-al-contratto.pdf"] == PDF
-    assert first_files["attachments/lezione-1-1/02-Listino-prezzi-e.xlsx"] == XLSX
+    assert first_files["attachments/01-01/01-Guida-al-contratto.pdf"] == PDF
+    assert first_files["attachments/01-01/02-Listino-prezzi-e.xlsx"] == XLSX
+    assert first_files["attachments/03-01/01-note"].decode().startswith("Appunti")
     assert first_files["exam/pledge.md"].decode().startswith("Mi impegno")
     assert "id" not in _keys(first_manifest) and not any(
         key.endswith("_id") for key in _keys(first_manifest)
     )
     assert first_manifest["format"] == "lms-course"
     course = first_manifest["course"]
+    assert course["cover"] == "cover.webp"
     assert [q["module"] for q in course["quizzes"]] == [1, 2, None]
     assert [q["lesson"] for q in course["quizzes"]] == [None, "lezione-2-1", "lezione-3-2"]
     assert len(course["exam"]["categories"][0]["questions"]) == 5
     # New random names, not the old ones: this installation's own files.
-    assert new_cover.endswith(".png") and new_cover != before["course"].get("cover_image")
+    assert photos.is_photo_name(new_cover) and new_cover != old_cover
     assert sorted(Path(name).suffix for name in stored_names) == ["", ".pdf", ".xlsx"]
 
 
@@ -371,6 +424,56 @@ REFUSALS = [
     (
         "bad_manifest:course.exam.categories[0].questions[0].kind",
         changed([*CATEGORY, "questions", 0, "kind"], "text"),
+    ),
+    # A file may be named in one place only: reuse would unpack it again each time.
+    (
+        "bad_manifest:course.modules[0].lessons[1].body",
+        changed(["course", "modules", 0, "lessons", 1, "body"], BODY),
+    ),
+    ("bad_manifest:course.cover", changed([*COURSE, "cover"], "course.md")),
+    ("bad_manifest:course.description", changed([*COURSE, "description"], "manifest.json")),
+    # What the studio's forms refuse, the archive refuses too.
+    ("bad_manifest:course.slug", changed([*COURSE, "slug"], "doppio--trattino")),
+    ("bad_manifest:course.slug", changed([*COURSE, "slug"], "con_sottolineato")),
+    ("bad_manifest:course.slug", changed([*COURSE, "slug"], "a" * 121)),
+    ("bad_manifest:course.language", changed([*COURSE, "language"], "fr")),
+    ("bad_manifest:course.price_cents", changed([*COURSE, "price_cents"], 10_000_001)),
+    ("bad_manifest:course.hours", changed([*COURSE, "hours"], 1001)),
+    (
+        "bad_manifest:course.certificate_validity_months",
+        changed([*COURSE, "certificate_validity_months"], 241),
+    ),
+    (
+        "bad_manifest:course.certificate_validity_months",
+        changed([*COURSE, "certificate_validity_months"], 0),
+    ),
+    (
+        "bad_manifest:course.certificate_design",
+        changed([*COURSE, "certificate_design"], "senza-modello"),
+    ),
+    (
+        "bad_manifest:course.modules[0].summary",
+        changed(["course", "modules", 0, "summary"], "x" * 5001),
+    ),
+    ("bad_manifest:course.description", added("course.md", b"x" * 50_001)),
+    ("bad_manifest:course.modules[0].lessons[0].body", added(BODY, b"x" * 200_001)),
+    ("bad_manifest:course.modules[0].lessons[0].slug", changed([*LESSON, "slug"], "Lezione-1")),
+    ("bad_manifest:course.modules[0].lessons[0].drip_days", changed([*LESSON, "drip_days"], 366)),
+    ("bad_manifest:course.modules[0].lessons[0].minutes", changed([*LESSON, "minutes"], 601)),
+    (
+        "bad_manifest:course.modules[0].lessons[0].video_url",
+        changed([*LESSON, "video_url"], "https://example.org/video.mp4"),
+    ),
+    # The cover is re-encoded as the studio does it: it must be a picture the studio takes.
+    (
+        "bad_cover",
+        added("cover.png", picture((300, 300)), change=_set([*COURSE, "cover"], "cover.png")),
+    ),
+    (
+        "bad_cover",
+        added(
+            "cover.gif", picture((640, 360), "GIF"), change=_set([*COURSE, "cover"], "cover.gif")
+        ),
     ),
 ]
 
@@ -597,7 +700,11 @@ def test_import_through_the_page_creates_the_course_and_is_audited(app, staff, i
             "exam_questions": 2,
         }
     page = staff.get("/studio/courses/piccolo-nuovo/content").get_data(as_text=True)
-    assert "imported" in page
+    assert "imported as piccolo-nuovo, as a draft: publish it when it is ready." in page
+    with app.app_context():
+        assert db.session.get(Course, course.id).is_published is False  # exported published
+    form = staff.get("/studio/import").get_data(as_text=True)
+    assert "The course arrives as a draft: students see it only once you publish it." in form
     assert 'href="/studio/import"' in page  # the studio's navigation leads to this page
 
 
@@ -620,7 +727,8 @@ def test_cli_export_and_import(app, tmp_path):
     assert result.exit_code == 0, result.output
     assert (
         "Course piccolo imported (modules: 1, lessons: 2, attachments: 0, quizzes: 1, "
-        "exam questions: 2)." in result.output
+        "exam questions: 2). It is a draft: publish it from the studio when it is ready."
+        in result.output
     )
 
     result = runner.invoke(args=["lms", "import-course", str(target)])
@@ -641,3 +749,299 @@ def test_cli_export_and_import(app, tmp_path):
             (None, "piccolo"),
             (None, "piccolo-bis"),
         ]
+
+
+# -- After the review: reuse, covers, concurrency, paths, files, limits
+
+
+def test_bytes_unpacked_are_counted_even_if_a_file_were_named_again(app, monkeypatch):
+    """Each file may be named once; the count of bytes read holds on its own as well."""
+    data = _small_archive(app)
+    blob = bytes(range(256)) * 40  # 10,240 bytes
+
+    def many_attachments(manifest):
+        _lesson(manifest)["attachments"] = [
+            {"filename": f"copia-{n}.bin", "content_type": "application/octet-stream",
+             "path": "attachments/01-01/01-blob.bin"}
+            for n in range(20)
+        ]  # fmt: skip
+
+    spoiled = rezip(data, add={"attachments/01-01/01-blob.bin": blob}, change=many_attachments)
+    with app.app_context():
+        _wipe_installation(app)
+        with pytest.raises(ArchiveRefused) as refused:
+            course_archive.import_course(spoiled, None, None)
+        assert (
+            refused.value.reason == "bad_manifest:course.modules[0].lessons[0].attachments[1].path"
+        )
+
+        monkeypatch.setattr(course_archive_reader._Reader, "claim", lambda *_args: None)
+        monkeypatch.setattr(course_archive_reader, "MAX_TOTAL_BYTES", 60_000)
+        entries = zipfile.ZipFile(io.BytesIO(spoiled)).infolist()
+        assert sum(entry.file_size for entry in entries) < 60_000  # the directory's sum passes
+        with pytest.raises(ArchiveRefused, match="too_large"):
+            course_archive.import_course(spoiled, None, None)  # 20 x 10 kB read: refused
+        assert db.session.scalar(select(func.count()).select_from(Course)) == 0
+
+        monkeypatch.setattr(course_archive_reader, "MAX_TOTAL_BYTES", 400_000)
+        course = course_archive.import_course(spoiled, None, None)  # the same, within budget
+        sizes = db.session.scalars(
+            select(Attachment.size).join(Lesson).where(Lesson.course_id == course.id)
+        ).all()
+        assert sizes == [len(blob)] * 20
+
+
+def test_an_imported_cover_is_a_webp_that_is_served_and_deleted_on_replace(app, staff, instructor):
+    data = _small_archive(app)
+    for kind, name in (("PNG", "cover.png"), ("JPEG", "cover.jpg")):
+        archive = rezip(
+            data,
+            add={name: picture((800, 600), kind)},
+            change=_set([*COURSE, "cover"], name),
+        )
+        slug = f"copertina-{kind.lower()}"
+        with app.app_context():
+            course = course_archive.import_course(archive, None, None, slug=slug)
+            cover = course.cover_image
+            stored = course_files.covers_dir() / cover
+            assert photos.is_photo_name(cover)
+            assert picture_facts(stored.read_bytes()) == ("WEBP", (1280, 720))
+            assert (
+                pixel_difference(  # the same picture, cropped to 16:9 and re-encoded
+                    stored.read_bytes(),
+                    _fitted(picture((800, 600), kind), course_authoring.COVER_SIZE),
+                )
+                < 3
+            )
+        with staff.get(f"/courses/covers/{cover}") as response:
+            assert response.status_code == 200 and response.mimetype == "image/webp"
+            assert picture_facts(response.data) == ("WEBP", (1280, 720))
+        with app.app_context():
+            user = db.session.get(factories.User, instructor)
+            course_authoring.set_cover(user, course.id, io.BytesIO(picture()), None)
+            assert not stored.exists()  # replaced: the imported cover's file is gone
+            assert photos.is_photo_name(db.session.get(Course, course.id).cover_image)
+
+
+def _fitted(data: bytes, size: tuple[int, int]) -> bytes:
+    from PIL import ImageOps
+
+    with Image.open(io.BytesIO(data)) as image:
+        fitted = ImageOps.fit(image.convert("RGB"), size, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    fitted.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_export_survives_a_write_committed_by_another_connection_meanwhile(app, monkeypatch):
+    """On SQLite a read transaction cannot turn into a write once another connection has
+    committed ("database is locked" at once); the export must not keep its reading open."""
+    from sqlalchemy import create_engine, text
+
+    with app.app_context():
+        course_id = make_rich_course()
+        other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        build_zip = course_archive_writer._zip
+
+        def zip_while_someone_else_writes(*args):
+            with other.begin() as connection:
+                connection.execute(
+                    text("UPDATE courses SET subtitle = 'Cambiato altrove' WHERE id = :id"),
+                    {"id": course_id},
+                )
+            return build_zip(*args)
+
+        monkeypatch.setattr(course_archive_writer, "_zip", zip_while_someone_else_writes)
+        try:
+            data = course_archive.export_course(course_id)
+        finally:
+            other.dispose()
+        manifest = json.loads(unzip(data)["manifest.json"])
+        assert manifest["course"]["subtitle"] == "Il mestiere, passo per passo"  # as read
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "course.export"))
+        assert entry.target_id == str(course_id) and entry.details["bytes"] == len(data)
+        assert db.session.get(Course, course_id).subtitle == "Cambiato altrove"
+
+
+def test_attachments_of_lessons_with_long_alike_slugs_keep_their_own_bytes(app):
+    with app.app_context():
+        course = factories.make_course(slug="slug-lunghi", modules=1, lessons_per_module=2)
+        first, second = course.modules[0].lessons
+        first.slug, second.slug = "a" * 60 + "-uno", "a" * 60 + "-due"
+        db.session.commit()
+        _attach(first, "scheda.pdf", "application/pdf", b"%PDF-1.7 prima")
+        _attach(second, "scheda.pdf", "application/pdf", b"%PDF-1.7 seconda")
+        db.session.commit()
+        data = course_archive.export_course(course.id)
+        _wipe_installation(app)
+        imported = course_archive.import_course(data, None, None)
+        folder = course_files.attachments_dir()
+        contents = [
+            [(folder / a.stored_name).read_bytes() for a in _attachments_of(lesson)]
+            for lesson in imported.modules[0].lessons
+        ]
+        assert contents == [[b"%PDF-1.7 prima"], [b"%PDF-1.7 seconda"]]
+    files = unzip(data)
+    assert files["attachments/01-01/01-scheda.pdf"] == b"%PDF-1.7 prima"
+    assert files["attachments/01-02/01-scheda.pdf"] == b"%PDF-1.7 seconda"
+
+
+def _attachments_of(lesson: Lesson) -> list[Attachment]:
+    return list(db.session.scalars(select(Attachment).where(Attachment.lesson_id == lesson.id)))
+
+
+def test_the_archive_writer_never_overwrites_a_path():
+    files: dict[str, bytes] = {}
+    course_archive_writer._put(files, "attachments/01-01/01-a.pdf", b"first")
+    with pytest.raises(ValueError, match="attachments/01-01/01-a.pdf"):
+        course_archive_writer._put(files, "attachments/01-01/01-a.pdf", b"second")
+    assert files == {"attachments/01-01/01-a.pdf": b"first"}
+
+
+def test_import_writes_its_files_before_taking_the_write_lock(app, monkeypatch):
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    with app.app_context():
+        course_id = make_rich_course()
+        data = course_archive.export_course(course_id)
+        _wipe_installation(app)
+        url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        seen: list[tuple[str, bool, bool]] = []
+
+        def others_can_write() -> bool:
+            if url.get_backend_name() != "sqlite":
+                return True  # PostgreSQL has no database-wide write lock
+            probe = sqlite3.connect(url.database, timeout=0, isolation_level=None)
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.execute("ROLLBACK")
+                return True
+            except sqlite3.OperationalError:
+                return False
+            finally:
+                probe.close()
+
+        def watched(name, real):
+            def write(*args, **kwargs):
+                seen.append((name, db.session().in_transaction(), others_can_write()))
+                return real(*args, **kwargs)
+
+            return write
+
+        monkeypatch.setattr(
+            course_files, "write_file", watched("attachment", course_files.write_file)
+        )
+        monkeypatch.setattr(photos, "store_picture", watched("cover", photos.store_picture))
+        course = course_archive.import_course(data, None, None)
+        assert seen and all(not in_transaction and free for _n, in_transaction, free in seen)
+        assert [name for name, _t, _w in seen] == ["cover"] + ["attachment"] * 3
+        assert len(_attachments_of(course.modules[0].lessons[0])) == 2
+
+
+def test_a_slug_taken_meanwhile_deletes_the_files_written(app, monkeypatch):
+    with app.app_context():
+        course_id = make_rich_course()
+        data = course_archive.export_course(course_id)
+        _wipe_installation(app)
+        original = course_archive._write_files
+
+        def write_then_someone_takes_the_slug(checked):
+            written = original(checked)
+            factories.make_course(slug="assistente-virtuale")
+            return written
+
+        monkeypatch.setattr(course_archive, "_write_files", write_then_someone_takes_the_slug)
+        with pytest.raises(ArchiveRefused) as refused:
+            course_archive.import_course(data, None, None)
+        assert refused.value.reason == "slug_taken"
+        assert refused.value.suggestion == "assistente-virtuale-2"
+        assert db.session.scalar(select(func.count()).select_from(Course)) == 1
+    files = Path(app.config["FILES_DIR"])
+    assert [p for p in files.rglob("*") if p.is_file()] == []
+
+
+def test_an_import_is_a_draft_with_the_studio_limits_and_a_recomputed_exam_size(app):
+    def at_the_studio_limits(manifest):
+        course = manifest["course"]
+        course.update(
+            price_cents=10_000_000,
+            language="en",
+            hours=1000,
+            certificate_validity_months=240,
+            is_published=True,
+        )
+        course["modules"][0]["lessons"][0].update(drip_days=365, minutes=600)
+        course["exam"]["questions_per_attempt"] = 99
+
+    data = rezip(_small_archive(app), change=at_the_studio_limits)
+    with app.app_context():
+        course = course_archive.import_course(data, None, None, slug="ai-limiti")
+        assert course.is_published is False
+        assert (course.price_cents, course.language, course.hours) == (10_000_000, "en", 1000)
+        assert course.certificate_validity_months == 240
+        lesson = course.modules[0].lessons[0]
+        assert (lesson.drip_days, lesson.minutes) == (365, 600)
+        exam = db.session.scalar(select(Exam).where(Exam.course_id == course.id))
+        assert exam.questions_per_attempt == sum(c.draw for c in exam.categories) == 1
+
+
+def test_a_failed_write_leaves_no_partial_file(app, tmp_path, monkeypatch):
+    def disk_full(self, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "replace", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        course_files.write_file(tmp_path, "file.pdf", b"%PDF-1.7")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _zip_spy(monkeypatch) -> list:
+    """Record every ZipFile the reader opens: a refusal from the end record opens none."""
+    opened = []
+    real = zipfile.ZipFile
+
+    def spy(*args, **kwargs):
+        opened.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(course_archive_reader.zipfile, "ZipFile", spy)
+    return opened
+
+
+def _end_record_counts(data: bytes, entries: int) -> bytes:
+    """The same ZIP, its end record stating another number of entries."""
+    raw = bytearray(data)
+    end = raw.rfind(b"PK\x05\x06")
+    raw[end + 8 : end + 12] = entries.to_bytes(2, "little") * 2
+    return bytes(raw)
+
+
+def test_too_many_entries_are_refused_from_the_end_record_before_the_directory(app, monkeypatch):
+    data = _small_archive(app)
+    count = len(zipfile.ZipFile(io.BytesIO(data)).infolist())
+    zip64_buffer = io.BytesIO()
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 2)  # makes the writer add a ZIP64 end
+    with zipfile.ZipFile(zip64_buffer, "w") as archive:
+        for name, content in unzip(data).items():
+            archive.writestr(name, content)
+    monkeypatch.undo()
+    zip64 = _end_record_counts(zip64_buffer.getvalue(), 0xFFFF)  # "see the ZIP64 record"
+    assert b"PK\x06\x06" in zip64 and len(zipfile.ZipFile(io.BytesIO(zip64)).infolist()) == count
+
+    with app.app_context():
+        assert course_archive.import_course(zip64, None, None, slug="zip64").slug == "zip64"
+        opened = _zip_spy(monkeypatch)
+        monkeypatch.setattr(course_archive_reader, "MAX_ENTRIES", count - 1)
+        for archive in (data, zip64):
+            with pytest.raises(ArchiveRefused, match="too_many_files"):
+                course_archive.import_course(archive, None, None, slug="altro")
+        assert opened == []
+        monkeypatch.setattr(course_archive_reader, "MAX_ENTRIES", 2000)
+        # An end record that understates the entries: the directory's size still gives it away.
+        monkeypatch.setattr(course_archive_reader, "MAX_DIRECTORY_BYTES", 200)
+        with pytest.raises(ArchiveRefused, match="too_many_files"):
+            course_archive.import_course(_end_record_counts(data, 1), None, None, slug="altro")
+        assert opened == []
+        assert db.session.scalar(select(func.count()).select_from(Course)) == 2

@@ -1,16 +1,18 @@
 """The course archive's format: its limits, its refusals, and the fields of each row it carries.
 
-The field tables are shared by the writer (`course_archive`) and the reader
+The field tables are shared by the writer (`course_archive_writer`) and the reader
 (`course_archive_reader`), so what is exported is exactly what is read back.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
 from lms.models import QuestionKind
+from lms.services import course_rules, video
 from lms.services.errors import DomainError
 
 FORMAT = "lms-course"
@@ -23,10 +25,10 @@ MAX_TOTAL_BYTES = 256 * 1024 * 1024  # every file, uncompressed
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_MARKDOWN_BYTES = 2 * 1024 * 1024
 MAX_INLINE_TEXT = 20_000  # a Text column written in the manifest (summary, prompt, ...)
+# The ZIP's central directory: 46 bytes an entry, plus its name (at most 255) and a few extras.
+MAX_DIRECTORY_BYTES = MAX_ENTRIES * 1024
 
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$")
 _CURRENCY = re.compile(r"^[a-z]{3}$")
-_LANGUAGE = re.compile(r"^[a-z]{2}(?:[-_][A-Za-z]{2})?$")
 _DESIGN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # a folder name under CERTIFICATE_DIR
 _CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[\w.+-]+$")
 _VIDEO_URL = re.compile(r"^https?://\S+$")
@@ -40,7 +42,9 @@ class ArchiveRefused(DomainError):
     """not_a_zip, encrypted, too_large, too_many_files, unsafe_path:<name>, duplicate_name:<name>,
     no_manifest, unsupported_format, unsupported_version, bad_manifest:<where>,
     missing_file:<path>, damaged_file:<path>, not_utf8:<path>, bad_cover, bad_slug, slug_taken,
-    not_found; `suggestion` is a free slug when the reason is slug_taken."""
+    not_found; `suggestion` is a free slug when the reason is slug_taken.
+
+    Limits that the studio's forms also apply (course_rules) refuse as bad_manifest:<where>."""
 
     def __init__(self, reason: str, *, suggestion: str | None = None):
         super().__init__(reason)
@@ -68,6 +72,9 @@ class Field:
     nullable: bool = False
     required: bool = False  # a string that may not be empty
     pattern: re.Pattern[str] | None = None
+    max_length: int | None = None  # else the column's length, or MAX_INLINE_TEXT
+    choices: Collection[str] | None = None
+    check: Callable[[str], bool] | None = None
 
 
 def _text(name: str, **options: Any) -> Field:
@@ -82,30 +89,42 @@ def _flag(name: str, nullable: bool = False) -> Field:
     return Field(name, bool, nullable=nullable)
 
 
+def _is_video(url: str) -> bool:
+    return video.embed_url(url) is not None
+
+
 COURSE_FIELDS = (
-    _text("slug", required=True, pattern=SLUG),
+    _text("slug", required=True, pattern=course_rules.SLUG),
     _text("title", required=True),
     _text("subtitle"),
-    _number("price_cents", 0, 100_000_000),
+    _number("price_cents", 0, course_rules.PRICE_MAX_CENTS),
     _text("currency", pattern=_CURRENCY),
-    _text("language", pattern=_LANGUAGE),
-    _number("hours", 0, 10_000),
-    _flag("is_published"),
+    _text("language", choices=course_rules.LANGUAGES),
+    _number("hours", 0, course_rules.HOURS_MAX),
+    _flag("is_published"),  # written for the reader's information: an import is always a draft
     _flag("sequential"),
-    _number("certificate_validity_months", 1, 1200, nullable=True),
-    _text("certificate_design", pattern=_DESIGN),
+    _number(
+        "certificate_validity_months",
+        course_rules.VALIDITY_MONTHS_MIN,
+        course_rules.VALIDITY_MONTHS_MAX,
+        nullable=True,
+    ),
+    _text("certificate_design", pattern=_DESIGN),  # and a design of this installation
     _text("certificate_signer_name"),
     _text("certificate_signer_title"),
 )
-MODULE_FIELDS = (_text("title", required=True), _text("summary"))
-LESSON_FIELDS = (
-    _text("slug", required=True, pattern=SLUG),
+MODULE_FIELDS = (
     _text("title", required=True),
-    _text("video_url", nullable=True, pattern=_VIDEO_URL),
+    _text("summary", max_length=course_rules.SUMMARY_MAX_LENGTH),
+)
+LESSON_FIELDS = (
+    _text("slug", required=True, pattern=course_rules.SLUG),
+    _text("title", required=True),
+    _text("video_url", nullable=True, pattern=_VIDEO_URL, check=_is_video),
     _flag("is_preview"),
     _flag("is_draft"),
-    _number("drip_days", 0, 3650),
-    _number("minutes", 0, 10_000),
+    _number("drip_days", 0, course_rules.DRIP_DAYS_MAX),
+    _number("minutes", 0, course_rules.LESSON_MINUTES_MAX),
 )
 ATTACHMENT_FIELDS = (
     _text("filename", required=True),
@@ -127,7 +146,7 @@ QUESTION_FIELDS = (
 CHOICE_FIELDS = (_text("text", required=True), _flag("is_correct"))
 EXAM_FIELDS = (
     _text("title", required=True),
-    _number("questions_per_attempt", 1, 1000),
+    _number("questions_per_attempt", 0, 1000),  # recomputed on import: the sum of the draws
     _number("time_limit_minutes", 1, 1440),
     _number("pass_percent", 1, 100),
     _number("max_attempts", 0, 1000),

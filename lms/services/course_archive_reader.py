@@ -1,7 +1,9 @@
 """Reading an untrusted course archive: everything is checked before anything is written.
 
-Format and version, every field's type, length and range, every referenced file, and the limits
-that stop zip bombs. Nothing is ever extracted to disk: entries are only read by name, and an
+Format and version, every field's type, length and range (the studio's own limits), every
+referenced file, and the limits that stop zip bombs: the entry count is read from the ZIP's end
+record before its directory is parsed, each file may be named once only, and the bytes actually
+unpacked are counted. Nothing is ever extracted to disk: entries are only read by name, and an
 unsafe name (absolute, '..', backslash, drive, link) refuses the whole archive.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import json
 import stat
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -27,6 +30,7 @@ from lms.models import (
     Question,
     Quiz,
 )
+from lms.services import course_authoring, course_rules
 from lms.services.course_archive_format import (
     ATTACHMENT_FIELDS,
     CATEGORY_FIELDS,
@@ -38,6 +42,7 @@ from lms.services.course_archive_format import (
     FORMAT,
     LESSON_FIELDS,
     MAX_ARCHIVE_BYTES,
+    MAX_DIRECTORY_BYTES,
     MAX_ENTRIES,
     MAX_FILE_BYTES,
     MAX_INLINE_TEXT,
@@ -53,7 +58,6 @@ from lms.services.course_archive_format import (
     Field,
     is_plain_name,
     is_safe_path,
-    picture_extension,
 )
 
 # -- What a checked archive holds: rows not yet added to any session, and the files' bytes.
@@ -75,7 +79,7 @@ class CheckedQuiz:
 @dataclass
 class CheckedCourse:
     course: Course
-    cover: tuple[str, bytes] | None  # (extension, bytes)
+    cover: bytes | None  # as found: import re-encodes it like a cover uploaded in the studio
     lessons: list[CheckedLesson]
     quizzes: list[CheckedQuiz]
     exam: Exam | None
@@ -104,7 +108,35 @@ def read_archive(data: bytes | BinaryIO) -> CheckedCourse:
         return _Reader(archive).course()
 
 
+_END = struct.Struct("<4s4H2LH")  # end of central directory record
+_END64_LOCATOR = struct.Struct("<4sLQL")
+_END64 = struct.Struct("<4sQ2H2L4Q")
+
+
+def _directory_size(data: bytes) -> tuple[int, int] | None:
+    """(entries, bytes) of the central directory as the ZIP's end record states them, found the
+    way zipfile finds it; None when there is no end record (zipfile then refuses the file)."""
+    position = len(data) - _END.size
+    if position < 0 or not data.startswith(b"PK\x05\x06", position) or data[-2:] != b"\0\0":
+        position = data.rfind(b"PK\x05\x06", max(0, len(data) - _END.size - 0xFFFF))
+    if position < 0 or position + _END.size > len(data):
+        return None
+    end = _END.unpack_from(data, position)
+    entries, size = end[4], end[5]
+    locator = position - _END64_LOCATOR.size
+    if locator >= 0 and data.startswith(b"PK\x06\x07", locator):
+        start = locator - _END64.size
+        if start < 0 or not data.startswith(b"PK\x06\x06", start):
+            return None
+        end64 = _END64.unpack_from(data, start)
+        entries, size = end64[7], end64[8]
+    return entries, size
+
+
 def _open_zip(data: bytes) -> zipfile.ZipFile:
+    stated = _directory_size(data)
+    if stated is not None and (stated[0] > MAX_ENTRIES or stated[1] > MAX_DIRECTORY_BYTES):
+        raise ArchiveRefused("too_many_files")  # refused before the directory is parsed
     try:
         archive = zipfile.ZipFile(BytesIO(data))
         entries = archive.infolist()
@@ -136,24 +168,36 @@ class _Reader:
     def __init__(self, archive: zipfile.ZipFile):
         self.archive = archive
         self.names = {entry.filename for entry in archive.infolist() if not entry.is_dir()}
+        self.claimed: set[str] = set()
+        self.unread = MAX_TOTAL_BYTES  # what may still be unpacked, all files together
 
     # -- files
+
+    def claim(self, path: str, where: str) -> None:
+        """Each file belongs to one place: naming a small entry again and again would unpack it
+        again and again (an export never names a file twice)."""
+        if path in self.claimed:
+            raise ArchiveRefused(f"bad_manifest:{where}")
+        self.claimed.add(path)
 
     def file(self, path: Any, where: str, limit: int = MAX_FILE_BYTES) -> bytes:
         if not isinstance(path, str) or not is_safe_path(path):
             raise ArchiveRefused(f"bad_manifest:{where}")
+        self.claim(path, where)
         if path not in self.names:
             raise ArchiveRefused(f"missing_file:{path}")
+        allowed = min(limit, self.unread)
         try:
             with self.archive.open(path) as handle:
-                data = handle.read(limit + 1)
+                data = handle.read(allowed + 1)
         except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as error:
             raise ArchiveRefused(f"damaged_file:{path}") from error
-        if len(data) > limit:
+        if len(data) > allowed:
             raise ArchiveRefused("too_large")
+        self.unread -= len(data)
         return data
 
-    def markdown(self, path: Any, where: str) -> str:
+    def markdown(self, path: Any, where: str, max_length: int | None = None) -> str:
         data = self.file(path, where, MAX_MARKDOWN_BYTES)
         try:
             text = data.decode("utf-8")
@@ -161,6 +205,8 @@ class _Reader:
             raise ArchiveRefused(f"not_utf8:{path}") from error
         if "\x00" in text:
             raise ArchiveRefused(f"not_utf8:{path}")
+        if max_length is not None and len(text) > max_length:
+            raise ArchiveRefused(f"bad_manifest:{where}")
         return text
 
     # -- values
@@ -185,10 +231,14 @@ class _Reader:
             raise ArchiveRefused(f"bad_manifest:{where}")
         if spec.kind is str:
             column = model.__table__.c[spec.name]
-            limit = getattr(column.type, "length", None) or MAX_INLINE_TEXT
+            limit = spec.max_length or getattr(column.type, "length", None) or MAX_INLINE_TEXT
             if len(value) > limit or "\x00" in value or (spec.required and not value.strip()):
                 raise ArchiveRefused(f"bad_manifest:{where}")
             if spec.pattern is not None and not spec.pattern.match(value):
+                raise ArchiveRefused(f"bad_manifest:{where}")
+            if spec.choices is not None and value not in spec.choices:
+                raise ArchiveRefused(f"bad_manifest:{where}")
+            if spec.check is not None and not spec.check(value):
                 raise ArchiveRefused(f"bad_manifest:{where}")
         return value
 
@@ -214,14 +264,13 @@ class _Reader:
             raise ArchiveRefused(f"unsupported_version:{str(manifest.get('version'))[:20]}")
         source = manifest.get("course")
         course = Course(**self.fields(source, COURSE_FIELDS, Course, "course"))
-        course.description_md = self.markdown(source.get("description"), "course.description")
-        cover = None
-        if source.get("cover") is not None:
-            picture = self.file(source["cover"], "course.cover")
-            extension = picture_extension(picture)
-            if extension is None:
-                raise ArchiveRefused("bad_cover")
-            cover = (extension, picture)
+        course.is_published = False  # published here only once someone here has looked at it
+        if course.certificate_design not in course_authoring.certificate_designs():
+            raise ArchiveRefused("bad_manifest:course.certificate_design")
+        course.description_md = self.markdown(
+            source.get("description"), "course.description", course_rules.DESCRIPTION_MAX_LENGTH
+        )
+        cover = None if source.get("cover") is None else self.file(source["cover"], "course.cover")
         lessons: list[CheckedLesson] = []
         for m, item in enumerate(self.items(source, "modules", "course")):
             where = f"course.modules[{m}]"
@@ -244,7 +293,9 @@ class _Reader:
 
     def lesson(self, item: Any, where: str, position: int) -> CheckedLesson:
         lesson = Lesson(position=position, **self.fields(item, LESSON_FIELDS, Lesson, where))
-        lesson.body_md = self.markdown(item.get("body"), f"{where}.body")
+        lesson.body_md = self.markdown(
+            item.get("body"), f"{where}.body", course_rules.BODY_MAX_LENGTH
+        )
         checked = CheckedLesson(lesson)
         for a, attachment_item in enumerate(self.items(item, "attachments", where)):
             place = f"{where}.attachments[{a}]"
@@ -327,4 +378,5 @@ class _Reader:
         keys = [category.key for category in exam.categories]
         if len(set(keys)) != len(keys):
             raise ArchiveRefused(f"bad_manifest:{where}.categories.key")
+        exam.questions_per_attempt = sum(category.draw for category in exam.categories)
         return exam

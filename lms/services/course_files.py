@@ -25,10 +25,15 @@ def new_stored_name(suffix: str = "") -> str:
 
 
 def write_file(folder: Path, name: str, data: bytes) -> Path:
-    """Write whole or not at all: a partial file never carries the final name."""
+    """Write whole or not at all: a partial file never carries the final name, and is removed
+    when the write fails (a full disk, say)."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     partial = folder / f".{name}.part"
-    partial.write_bytes(data)
-    partial.replace(target)
+    try:
+        partial.write_bytes(data)
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return target

@@ -28,10 +28,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from lms.services import course_authoring, video
+from lms.services import course_authoring, course_rules, video
 
 SLUG = Regexp(
-    r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+    course_rules.SLUG_PATTERN,
     message=_l("Use lower-case letters, digits and hyphens only, like corso-base."),
 )
 
@@ -93,7 +93,10 @@ class VersionedForm(FlaskForm):
 class CourseForm(VersionedForm):
     title = StringField(
         _l("Title"),
-        validators=[DataRequired(message=_l("Give the course a title.")), Length(max=200)],
+        validators=[
+            DataRequired(message=_l("Give the course a title.")),
+            Length(max=course_rules.TITLE_MAX_LENGTH),
+        ],
         filters=[_strip],
     )
     slug = StringField(
@@ -101,14 +104,20 @@ class CourseForm(VersionedForm):
         description=_l("Part of the course's web address, like /courses/assistente-virtuale."),
         validators=[
             DataRequired(message=_l("Choose the course's address.")),
-            Length(max=120),
+            Length(max=course_rules.SLUG_MAX_LENGTH),
             SLUG,
         ],
         filters=[_strip],
     )
-    subtitle = StringField(_l("Subtitle"), validators=[Length(max=300)], filters=[_strip])
+    subtitle = StringField(
+        _l("Subtitle"),
+        validators=[Length(max=course_rules.SUBTITLE_MAX_LENGTH)],
+        filters=[_strip],
+    )
     description_md = TextAreaField(
-        _l("Description (Markdown)"), validators=[Length(max=50_000)], render_kw={"rows": 10}
+        _l("Description (Markdown)"),
+        validators=[Length(max=course_rules.DESCRIPTION_MAX_LENGTH)],
+        render_kw={"rows": 10},
     )
     price = EuroField(
         _l("Price (€)"),
@@ -116,30 +125,41 @@ class CourseForm(VersionedForm):
         places=2,
         validators=[
             InputRequired(message=_l("Write the price (0 for a free course).")),
-            NumberRange(0, 100_000, message=_l("The price must be between 0 and 100,000 €.")),
+            NumberRange(
+                0,
+                course_rules.PRICE_MAX_CENTS // 100,
+                message=_l("The price must be between 0 and 100,000 €."),
+            ),
         ],
     )
     language = SelectField(
         _l("Language of the course"),
-        choices=[SelectChoice("it", "Italiano"), SelectChoice("en", "English")],
+        choices=[SelectChoice(code, name) for code, name in course_rules.LANGUAGES.items()],
     )
     hours = IntegerField(
         _l("Hours of study (shown in the catalog)"),
         default=0,
-        validators=[InputRequired(), NumberRange(0, 1000)],
+        validators=[InputRequired(), NumberRange(0, course_rules.HOURS_MAX)],
     )
     sequential = BooleanField(_l("Lessons open in order (each after the previous is done)"))
     certificate_validity_months = IntegerField(
         _l("Certificate valid for (months)"),
         description=_l("Leave empty: certificates never expire."),
-        validators=[Optional(), NumberRange(1, 240)],
+        validators=[
+            Optional(),
+            NumberRange(course_rules.VALIDITY_MONTHS_MIN, course_rules.VALIDITY_MONTHS_MAX),
+        ],
     )
     certificate_design = SelectField(_l("Certificate design"))
     certificate_signer_name = StringField(
-        _l("Certificate signed by"), validators=[Length(max=200)], filters=[_strip]
+        _l("Certificate signed by"),
+        validators=[Length(max=course_rules.SIGNER_MAX_LENGTH)],
+        filters=[_strip],
     )
     certificate_signer_title = StringField(
-        _l("Signer's title"), validators=[Length(max=200)], filters=[_strip]
+        _l("Signer's title"),
+        validators=[Length(max=course_rules.SIGNER_MAX_LENGTH)],
+        filters=[_strip],
     )
 
     def values(self) -> dict:
@@ -172,42 +192,54 @@ class CoverForm(FlaskForm):
 class ModuleForm(VersionedForm):
     title = StringField(
         _l("Module title"),
-        validators=[DataRequired(message=_l("Give the module a title.")), Length(max=200)],
+        validators=[
+            DataRequired(message=_l("Give the module a title.")),
+            Length(max=course_rules.TITLE_MAX_LENGTH),
+        ],
         filters=[_strip],
     )
-    summary = TextAreaField(_l("Summary"), validators=[Length(max=5000)], render_kw={"rows": 3})
+    summary = TextAreaField(
+        _l("Summary"),
+        validators=[Length(max=course_rules.SUMMARY_MAX_LENGTH)],
+        render_kw={"rows": 3},
+    )
 
 
 class LessonForm(VersionedForm):
     title = StringField(
         _l("Lesson title"),
-        validators=[DataRequired(message=_l("Give the lesson a title.")), Length(max=200)],
+        validators=[
+            DataRequired(message=_l("Give the lesson a title.")),
+            Length(max=course_rules.TITLE_MAX_LENGTH),
+        ],
         filters=[_strip],
     )
     slug = StringField(
         _l("Address (slug)"),
         description=_l("Leave empty to make it from the title."),
-        validators=[Optional(), Length(max=120), SLUG],
+        validators=[Optional(), Length(max=course_rules.SLUG_MAX_LENGTH), SLUG],
         filters=[_strip],
     )
     body_md = TextAreaField(
-        _l("Text (Markdown)"), validators=[Length(max=200_000)], render_kw={"rows": 18}
+        _l("Text (Markdown)"),
+        validators=[Length(max=course_rules.BODY_MAX_LENGTH)],
+        render_kw={"rows": 18},
     )
     video_url = URLField(
         _l("Video (YouTube or Vimeo link)"),
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional(), Length(max=course_rules.VIDEO_URL_MAX_LENGTH)],
         filters=[_strip],
     )
     minutes = IntegerField(
         _l("Minutes"),
         description=_l("0: estimated from the text."),
         default=0,
-        validators=[InputRequired(), NumberRange(0, 600)],
+        validators=[InputRequired(), NumberRange(0, course_rules.LESSON_MINUTES_MAX)],
     )
     drip_days = IntegerField(
         _l("Opens after (days from enrollment)"),
         default=0,
-        validators=[InputRequired(), NumberRange(0, 365)],
+        validators=[InputRequired(), NumberRange(0, course_rules.DRIP_DAYS_MAX)],
     )
     is_preview = BooleanField(_l("Free preview (visitors can read it)"))
     is_draft = BooleanField(_l("Draft (students do not see it)"))

@@ -6,7 +6,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import StringField
 from wtforms.validators import Length, Optional, Regexp
 
-from lms.services.course_archive_format import SLUG
+from lms.services import course_rules
 
 
 class ImportForm(FlaskForm):
@@ -27,8 +27,11 @@ class ImportForm(FlaskForm):
         ),
         validators=[
             Optional(),
-            Length(max=120, message=_l("At most 120 characters.")),
-            Regexp(SLUG, message=_l("Use lower-case letters, digits and dashes, like my-course.")),
+            Length(max=course_rules.SLUG_MAX_LENGTH, message=_l("At most 120 characters.")),
+            Regexp(
+                course_rules.SLUG,
+                message=_l("Use lower-case letters, digits and dashes, like my-course."),
+            ),
         ],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )

@@ -11,7 +11,7 @@ from flask_login import current_user
 from lms.blueprints.course_archive.forms import ImportForm
 from lms.blueprints.studio.access import studio_blueprint
 from lms.extensions import client_ip
-from lms.services import catalog, course_archive
+from lms.services import catalog, course_archive, photos
 from lms.services import course_archive_format as archive_format
 from lms.services.course_archive_format import ArchiveRefused
 
@@ -42,7 +42,11 @@ REFUSALS = {
     "missing_file": lambda d: _("The manifest names a file the ZIP lacks: %(path)s.", path=d),
     "damaged_file": lambda d: _("A file in the ZIP is damaged: %(path)s.", path=d),
     "not_utf8": lambda d: _("%(path)s is not UTF-8 text.", path=d),
-    "bad_cover": lambda _d: _("The cover is not a PNG, JPEG, GIF or WebP picture."),
+    "bad_cover": lambda _d: _(
+        "The cover must be a JPEG, PNG or WebP picture of at least 320 pixels on its short "
+        "side, up to %(size)d MB.",
+        size=photos.MAX_BYTES // MEGABYTE,
+    ),
 }
 
 
@@ -69,7 +73,12 @@ def import_page():
             _show_refusal(form, refused)
         else:
             flash(
-                _("Course “%(title)s” imported as %(slug)s.", title=course.title, slug=course.slug),
+                _(
+                    "Course “%(title)s” imported as %(slug)s, as a draft: publish it when it is "
+                    "ready.",
+                    title=course.title,
+                    slug=course.slug,
+                ),
                 "success",
             )
             return redirect(url_for("authoring.content", slug=course.slug))
