@@ -132,26 +132,26 @@ ATTACHMENT_FIELDS = (
 )
 QUIZ_FIELDS = (
     _text("title", required=True),
-    _number("pass_percent", 0, 100),
-    _number("max_attempts", 0, 1000),
+    _number("pass_percent", *course_rules.QUIZ_PASS_PERCENT),
+    _number("max_attempts", *course_rules.QUIZ_ATTEMPTS),
     _flag("shuffle"),
 )
 QUESTION_FIELDS = (
     _text("kind", required=True),
     _text("prompt", required=True),
     _text("explanation"),
-    _number("points", 0, 1000),
+    _number("points", *course_rules.QUESTION_POINTS),
     _flag("answer_true", nullable=True),
 )
 CHOICE_FIELDS = (_text("text", required=True), _flag("is_correct"))
 EXAM_FIELDS = (
     _text("title", required=True),
     _number("questions_per_attempt", 0, 1000),  # recomputed on import: the sum of the draws
-    _number("time_limit_minutes", 1, 1440),
-    _number("pass_percent", 1, 100),
-    _number("max_attempts", 0, 1000),
-    _number("cooldown_hours", 0, 10_000),
-    _number("grace_seconds", 0, 3600),
+    _number("time_limit_minutes", *course_rules.EXAM_MINUTES),
+    _number("pass_percent", *course_rules.EXAM_PASS_PERCENT),
+    _number("max_attempts", *course_rules.EXAM_ATTEMPTS),
+    _number("cooldown_hours", *course_rules.EXAM_COOLDOWN_HOURS),
+    _number("grace_seconds", *course_rules.EXAM_GRACE_SECONDS),
 )
 CATEGORY_FIELDS = (
     _text("key", required=True, pattern=_CATEGORY_KEY),

@@ -30,6 +30,18 @@ VALIDITY_MONTHS_MAX = 240  # null: certificates never expire
 DRIP_DAYS_MAX = 365
 LESSON_MINUTES_MAX = 600
 
+# Quizzes and their questions.
+QUIZ_PASS_PERCENT = (1, 100)
+QUIZ_ATTEMPTS = (0, 50)  # 0: unlimited
+QUESTION_POINTS = (1, 100)
+
+# The certification exam's rules.
+EXAM_MINUTES = (1, 600)
+EXAM_PASS_PERCENT = (1, 100)
+EXAM_ATTEMPTS = (1, 50)
+EXAM_COOLDOWN_HOURS = (0, 2000)
+EXAM_GRACE_SECONDS = (0, 600)
+
 
 def is_slug(text: str) -> bool:
     return len(text) <= SLUG_MAX_LENGTH and SLUG.match(text) is not None

@@ -23,7 +23,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Regexp
 
-from lms.services import question_edits
+from lms.services import course_rules, question_edits
 from lms.services.bank_authoring import EXAM_KINDS
 from lms.services.question_edits import ChoiceDraft, EditRefused, QuestionDraft
 from lms.services.quiz_authoring import QUIZ_KINDS, QuizSettings
@@ -154,11 +154,13 @@ class QuizForm(VersionedForm):
         validators=[DataRequired(message=_l("Choose where the quiz sits."))],
         invalid_choice_message=_l("Choose one of the places of this course."),
     )
-    pass_percent = IntegerField(_l("Pass mark (%)"), validators=_whole_number(1, 100), default=70)
+    pass_percent = IntegerField(
+        _l("Pass mark (%)"), validators=_whole_number(*course_rules.QUIZ_PASS_PERCENT), default=70
+    )
     max_attempts = IntegerField(
         _l("Attempts allowed"),
         description=_l("0 for unlimited: a practice quiz, whose answers show after each try."),
-        validators=_whole_number(0, 50),
+        validators=_whole_number(*course_rules.QUIZ_ATTEMPTS),
         default=0,
     )
     shuffle = BooleanField(_l("Shuffle the questions and their answers"), default=True)
@@ -277,7 +279,9 @@ class QuestionFormBase(VersionedForm):
 class QuizQuestionForm(QuestionFormBase):
     kinds = QUIZ_KINDS
 
-    points = IntegerField(_l("Points"), validators=_whole_number(1, 100), default=1)
+    points = IntegerField(
+        _l("Points"), validators=_whole_number(*course_rules.QUESTION_POINTS), default=1
+    )
     accepted = TextAreaField(
         _l("Accepted answers"),
         description=_l("One per line. Capitals, accents and final punctuation do not count."),

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
 
+from lms.services import course_rules
+
 
 def _reason() -> StringField:
     return StringField(
@@ -64,20 +66,24 @@ def exam_settings_form(exam) -> FlaskForm:
 
     class ExamSettingsForm(FlaskForm):
         time_limit_minutes = IntegerField(
-            _l("Time limit (minutes)"), validators=[InputRequired(), NumberRange(1, 600)]
+            _l("Time limit (minutes)"),
+            validators=[InputRequired(), NumberRange(*course_rules.EXAM_MINUTES)],
         )
         pass_percent = IntegerField(
-            _l("Pass mark (%)"), validators=[InputRequired(), NumberRange(1, 100)]
+            _l("Pass mark (%)"),
+            validators=[InputRequired(), NumberRange(*course_rules.EXAM_PASS_PERCENT)],
         )
         max_attempts = IntegerField(
-            _l("Attempts allowed"), validators=[InputRequired(), NumberRange(1, 50)]
+            _l("Attempts allowed"),
+            validators=[InputRequired(), NumberRange(*course_rules.EXAM_ATTEMPTS)],
         )
         cooldown_hours = IntegerField(
-            _l("Hours between attempts"), validators=[InputRequired(), NumberRange(0, 2000)]
+            _l("Hours between attempts"),
+            validators=[InputRequired(), NumberRange(*course_rules.EXAM_COOLDOWN_HOURS)],
         )
         grace_seconds = IntegerField(
             _l("Grace after the deadline (seconds)"),
-            validators=[InputRequired(), NumberRange(0, 600)],
+            validators=[InputRequired(), NumberRange(*course_rules.EXAM_GRACE_SECONDS)],
         )
 
     for category in exam.categories:
