@@ -420,6 +420,16 @@ REFUSALS = [
     ),
     ("bad_manifest:course.quizzes[0].lesson", changed(["course", "quizzes", 0, "lesson"], "no")),
     ("bad_manifest:course.quizzes[0].module", changed(["course", "quizzes", 0, "module"], 9)),
+    # Two quizzes closing one module: the outline shows one per place.
+    (
+        "bad_manifest:course.quizzes",
+        lambda data: rezip(
+            data,
+            change=lambda m: m["course"]["quizzes"].append(
+                {**m["course"]["quizzes"][0], "title": "Secondo"}
+            ),
+        ),
+    ),
     ("bad_manifest:course.exam.categories[0].draw", changed([*CATEGORY, "draw"], 3)),
     (
         "bad_manifest:course.exam.categories[0].questions[0].kind",

@@ -18,7 +18,9 @@ from lms.models import (
     Lesson,
     LessonProgress,
     Module,
+    Quiz,
     QuizAttempt,
+    User,
 )
 from lms.services import learning
 from tests import factories
@@ -490,3 +492,25 @@ def test_the_buy_page_with_an_error_shows_no_draft(app, staff):
     response = buyer.post("/courses/corso/buy", data={**token, "coupon": "NON-ESISTE"})
     assert response.status_code == 422
     assert "Titolo in bozza" not in response.get_data(as_text=True)
+
+
+def test_two_quizzes_in_one_place_at_once_end_with_one(app, staff, monkeypatch):
+    """The form's check can race; the unique index cannot: the second gets the form's message."""
+    from lms.services import quiz_authoring
+    from lms.services.question_edits import EditRefused
+
+    _client, ids = staff
+    monkeypatch.setattr(quiz_authoring, "_check_place", lambda *args: None)  # both passed it
+    with app.app_context():
+        staff_id = db.session.scalar(select(User.id).where(User.email == "docente@example.org"))
+        settings = quiz_authoring.QuizSettings("Quiz A", ids["modules"][0], None, 70, 0, True)
+        quiz_authoring.create_quiz(staff_id, ids["course"], settings, None)
+        second = quiz_authoring.QuizSettings("Quiz B", ids["modules"][0], None, 70, 0, True)
+        with pytest.raises(EditRefused) as refused:
+            quiz_authoring.create_quiz(staff_id, ids["course"], second, None)
+        assert (refused.value.code, refused.value.details) == ("place_taken", {"title": "Quiz A"})
+        lesson_id = ids["lessons"][0][0]
+        on_lesson = quiz_authoring.QuizSettings("Quiz C", ids["modules"][0], lesson_id, 70, 0, True)
+        quiz_authoring.create_quiz(staff_id, ids["course"], on_lesson, None)  # another place
+        titles = db.session.scalars(select(Quiz.title).order_by(Quiz.id)).all()
+        assert titles == ["Quiz A", "Quiz C"]

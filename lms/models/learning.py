@@ -6,7 +6,17 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
@@ -51,6 +61,23 @@ class Quiz(db.Model):
     """A quiz closing a module (or one lesson): passing it is part of completing the course."""
 
     __tablename__ = "quizzes"
+    __table_args__ = (
+        # One quiz per place: after a lesson, or closing a module (the outline shows one).
+        Index(
+            "uq_quizzes_one_per_lesson",
+            "lesson_id",
+            unique=True,
+            sqlite_where=text("lesson_id IS NOT NULL"),
+            postgresql_where=text("lesson_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_quizzes_one_per_module",
+            "module_id",
+            unique=True,
+            sqlite_where=text("lesson_id IS NULL"),
+            postgresql_where=text("lesson_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)

@@ -288,6 +288,11 @@ class _Reader:
             self.quiz(item, f"course.quizzes[{q}]", len(course.modules), set(slugs))
             for q, item in enumerate(self.items(source, "quizzes", "course"))
         ]
+        places = [
+            (q.lesson_slug, q.module_number if q.lesson_slug is None else None) for q in quizzes
+        ]
+        if len(set(places)) != len(places):  # one quiz per place, as the studio keeps it
+            raise ArchiveRefused("bad_manifest:course.quizzes")
         exam = None if source.get("exam") is None else self.exam(source["exam"], "course.exam")
         return CheckedCourse(course, cover, lessons, quizzes, exam)
 

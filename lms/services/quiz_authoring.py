@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from lms.extensions import db, write_transaction
 from lms.models import Choice, Lesson, Module, Question, QuestionKind, Quiz, QuizAttempt
@@ -116,6 +117,20 @@ def _check_place(course_id: int, settings: QuizSettings, except_quiz_id: int | N
         raise EditRefused("place", "place_taken", title=taken[place])
 
 
+def _flush_place(course_id: int, settings: QuizSettings, except_quiz_id: int | None) -> None:
+    """The unique index decides when two quizzes are put in one place at the same moment."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:
+        db.session.rollback()
+        taken = places_taken(course_id, except_quiz_id)
+        place = (
+            f"lesson-{settings.lesson_id}" if settings.lesson_id else f"module-{settings.module_id}"
+        )
+        raise EditRefused("place", "place_taken", title=taken.get(place, "")) from error
+
+
 def _write_settings(quiz: Quiz, settings: QuizSettings) -> None:
     quiz.title = settings.title.strip()
     quiz.lesson_id = settings.lesson_id
@@ -142,7 +157,7 @@ def create_quiz(actor_id: int, course_id: int, settings: QuizSettings, ip: str |
     quiz = Quiz(course_id=course_id)
     _write_settings(quiz, settings)
     db.session.add(quiz)
-    db.session.flush()
+    _flush_place(course_id, settings, None)
     audit.record("quiz.create", actor_id=actor_id, target=quiz, ip=ip, **_settings_record(quiz))
     db.session.commit()
     return quiz
@@ -163,6 +178,7 @@ def update_quiz(
     _check_place(course_id, settings, quiz.id)
     before = _settings_record(quiz)
     _write_settings(quiz, settings)
+    _flush_place(course_id, settings, quiz.id)
     audit.record(
         "quiz.update",
         actor_id=actor_id,
