@@ -106,11 +106,12 @@ def make_order(user: User, course: Course, **overrides) -> Order:
     return order
 
 
-def make_quiz(course: Course, module: Module, **overrides) -> Quiz:
-    """A quiz with one question of each kind (1 point each)."""
+def make_quiz(course: Course, module: Module, lesson: Lesson | None = None, **overrides) -> Quiz:
+    """A quiz with one question of each kind (1 point each), closing `module` or after `lesson`."""
     values = {"title": "Quiz del modulo", "pass_percent": 75, "max_attempts": 0, "shuffle": True}
     values.update(overrides)
-    quiz = Quiz(course_id=course.id, module_id=module.id, **values)
+    place = {"lesson_id": lesson.id} if lesson is not None else {"module_id": module.id}
+    quiz = Quiz(course_id=course.id, **place, **values)
     single = Question(
         position=0,
         kind="single",

@@ -335,9 +335,9 @@ def test_lesson_quiz_gates_the_next_lesson_in_sequential_mode(app, world):
         course = db.session.get(Course, world["course"])
         course.sequential = True
         lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "lezione-1-1"))
-        quiz = factories.make_quiz(course, course.modules[0], title="Quiz della lezione")
-        quiz.module_id, quiz.lesson_id = None, lesson.id
-        db.session.commit()
+        quiz = factories.make_quiz(
+            course, course.modules[0], lesson=lesson, title="Quiz della lezione"
+        )
         lesson_quiz = db.session.get(Quiz, quiz.id)
         answers = factories.right_answers(lesson_quiz)
         quiz_id = quiz.id

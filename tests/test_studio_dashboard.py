@@ -119,8 +119,10 @@ def known(app):
         db.session.add(draft)
         db.session.commit()
         quiz = factories.make_quiz(course, first_module)  # due: closes module 1
-        draft_quiz = factories.make_quiz(course, first_module, title="Quiz della bozza")
-        draft_quiz.module_id, draft_quiz.lesson_id = None, draft.id  # not due: after a draft
+        # Not due: after a draft lesson.
+        draft_quiz = factories.make_quiz(
+            course, first_module, lesson=draft, title="Quiz della bozza"
+        )
         db.session.commit()
         exam = factories.make_exam(course, categories=2, per_category=2, draw=2)
 
