@@ -14,6 +14,7 @@ from lms.blueprints.authoring.lessons import bp as lessons_bp
 from lms.blueprints.authoring.routes import bp as authoring_bp
 from lms.blueprints.catalog.routes import bp as catalog_bp
 from lms.blueprints.certificates.routes import bp as certificates_bp
+from lms.blueprints.community.routes import bp as community_bp
 from lms.blueprints.course_archive.routes import bp as course_archive_bp
 from lms.blueprints.dashboard.routes import bp as dashboard_bp
 from lms.blueprints.directory.routes import bp as directory_bp
@@ -49,6 +50,7 @@ BLUEPRINTS = (
     verify_bp,
     certificates_bp,
     directory_bp,
+    community_bp,
 )
 
 log = logging.getLogger("lms")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from itertools import count
 
+from sqlalchemy import select
+
 from lms.extensions import db
 from lms.models import (
     Certificate,
@@ -228,3 +230,39 @@ def make_graduate(course: Course, name: str, **profile) -> User:
     make_certificate(user, course)
     make_profile(user, **profile)
     return user
+
+
+def make_member(user: User, course: Course, **overrides):
+    """`user` entered into `course`'s community (enrolled unless staff): the Viewer."""
+    from lms.services import community_access
+
+    if not user.is_staff and not enrollment_exists(user, course):
+        make_enrollment(user, course)
+    viewer = community_access.enter(user, course)
+    if overrides:
+        member = community_access.find_member(course.id, user.id)
+        for name, value in overrides.items():
+            setattr(member, name, value)
+        db.session.commit()
+        viewer = community_access.viewer_of(member, user)
+    return viewer
+
+
+def enrollment_exists(user: User, course: Course) -> bool:
+    return bool(
+        db.session.scalar(
+            select(Enrollment.id).where(
+                Enrollment.user_id == user.id, Enrollment.course_id == course.id
+            )
+        )
+    )
+
+
+def make_thread(viewer, course: Course, title: str = "Una domanda", body: str = "Testo", **kw):
+    from lms.models import Category
+    from lms.services import community_posts
+
+    data = community_posts.NewThread(
+        category=kw.pop("category", Category.CLIENTS), title=title, body=body, **kw
+    )
+    return community_posts.start_thread(viewer, course, data)

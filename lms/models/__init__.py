@@ -11,6 +11,23 @@ from lms.models.certificates import (
     certificate_status,
     display_code,
 )
+from lms.models.community import (
+    Category,
+    CommunityMember,
+    DigestFrequency,
+    Mentorship,
+    MentorshipStatus,
+    Notification,
+    NotificationKind,
+    NotificationSettings,
+    Post,
+    PostReport,
+    PostState,
+    PostVote,
+    ReportReason,
+    Thread,
+    ThreadRead,
+)
 from lms.models.courses import (
     Course,
     Enrollment,
@@ -56,6 +73,21 @@ from lms.models.types import utcnow
 from lms.models.users import LoginSession, Role, TokenPurpose, User, UserToken
 
 __all__ = [
+    "Category",
+    "CommunityMember",
+    "DigestFrequency",
+    "Mentorship",
+    "MentorshipStatus",
+    "Notification",
+    "NotificationKind",
+    "NotificationSettings",
+    "Post",
+    "PostReport",
+    "PostState",
+    "PostVote",
+    "ReportReason",
+    "Thread",
+    "ThreadRead",
     "Attachment",
     "Availability",
     "ContactMessage",

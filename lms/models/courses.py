@@ -61,6 +61,10 @@ class Course(db.Model):
         String(200), default="", server_default=""
     )
     cover_image: Mapped[str | None] = mapped_column(String(64))  # a random file name
+    # A new member's first N community posts wait for the instructor's review (0: none do).
+    community_review_first_posts: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
     # Raised by every edit in the studio: an edit made from an older version is refused.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -20,6 +20,8 @@ class OutboxEmail(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(40))
+    # Sent as List-Unsubscribe (with RFC 8058 one-click) on emails a member can stop getting.
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     send_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
