@@ -96,15 +96,17 @@ def test_suspended_members_cannot_post(course):
         factories.make_thread(member, course)
 
 
-def test_the_community_door(app, course):
+def test_the_community_door(app):
     from tests.conftest import login
 
-    member = factories.make_user(email="membro@example.org")
-    viewer = factories.make_member(member, course)
-    thread = factories.make_thread(viewer, course, title="Prima discussione")
-    refunded = factories.make_user(email="rimborsato@example.org")
-    factories.make_enrollment(refunded, course, status=EnrollmentStatus.REFUNDED.value)
-    thread_url = f"/community/{course.slug}/t/{thread.id}"
+    with app.app_context():
+        course = factories.make_course(slug="assistente-virtuale")
+        viewer = factories.make_member(factories.make_user(email="membro@example.org"), course)
+        thread = factories.make_thread(viewer, course, title="Prima discussione")
+        opening = db.session.scalar(select(Post.id).where(Post.thread_id == thread.id))
+        refunded = factories.make_user(email="rimborsato@example.org")
+        factories.make_enrollment(refunded, course, status=EnrollmentStatus.REFUNDED.value)
+    thread_url = f"/community/assistente-virtuale/t/{thread.id}"
 
     client = app.test_client()
     assert client.get(thread_url).status_code == 302  # to the login page
@@ -114,6 +116,5 @@ def test_the_community_door(app, course):
     login(client, "membro@example.org")
     assert "Prima discussione" in client.get(thread_url).get_data(as_text=True)
     assert client.get(f"/community/nessun-corso/t/{thread.id}").status_code == 404
-    opening = db.session.scalar(select(Post.id).where(Post.thread_id == thread.id))
-    response = client.get(f"/community/{course.slug}/p/{opening}")
+    response = client.get(f"/community/assistente-virtuale/p/{opening}")
     assert response.headers["Location"].endswith(f"/t/{thread.id}?page=1#post-{opening}")
