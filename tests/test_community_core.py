@@ -102,11 +102,11 @@ def test_the_community_door(app):
     with app.app_context():
         course = factories.make_course(slug="assistente-virtuale")
         viewer = factories.make_member(factories.make_user(email="membro@example.org"), course)
-        thread = factories.make_thread(viewer, course, title="Prima discussione")
-        opening = db.session.scalar(select(Post.id).where(Post.thread_id == thread.id))
+        thread_id = factories.make_thread(viewer, course, title="Prima discussione").id
+        opening = db.session.scalar(select(Post.id).where(Post.thread_id == thread_id))
         refunded = factories.make_user(email="rimborsato@example.org")
         factories.make_enrollment(refunded, course, status=EnrollmentStatus.REFUNDED.value)
-    thread_url = f"/community/assistente-virtuale/t/{thread.id}"
+    thread_url = f"/community/assistente-virtuale/t/{thread_id}"
 
     client = app.test_client()
     assert client.get(thread_url).status_code == 302  # to the login page
@@ -115,6 +115,6 @@ def test_the_community_door(app):
     client = app.test_client()
     login(client, "membro@example.org")
     assert "Prima discussione" in client.get(thread_url).get_data(as_text=True)
-    assert client.get(f"/community/nessun-corso/t/{thread.id}").status_code == 404
+    assert client.get(f"/community/nessun-corso/t/{thread_id}").status_code == 404
     response = client.get(f"/community/assistente-virtuale/p/{opening}")
-    assert response.headers["Location"].endswith(f"/t/{thread.id}?page=1#post-{opening}")
+    assert response.headers["Location"].endswith(f"/t/{thread_id}?page=1#post-{opening}")
