@@ -51,7 +51,7 @@ def seed_demo(if_empty: bool) -> None:
         created = demo.load_demo()
         click.echo(
             f"Demo loaded: {created['users']} accounts, {created['courses']} course, "
-            f"{created['enrollments']} enrollment created."
+            f"{created['enrollments']} enrollment, {created['threads']} community threads created."
         )
     _print_demo_logins()
 

@@ -5,7 +5,19 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lms.extensions import db
-from lms.models import Course, Enrollment, Exam, Lesson, Module, Quiz, User
+from lms.models import (
+    CommunityMember,
+    Course,
+    Enrollment,
+    Exam,
+    Lesson,
+    Module,
+    Notification,
+    Post,
+    Quiz,
+    Thread,
+    User,
+)
 from lms.services import demo
 from tests.conftest import login
 
@@ -13,7 +25,7 @@ from tests.conftest import login
 def _counts():
     return tuple(
         db.session.scalar(select(func.count()).select_from(model))
-        for model in (User, Course, Module, Lesson, Enrollment)
+        for model in (User, Course, Module, Lesson, Enrollment, Thread, Post, Notification)
     )
 
 
@@ -21,9 +33,9 @@ def test_demo_loader_is_idempotent(app):
     with app.app_context():
         assert demo.database_is_empty()
         first = demo.load_demo()
-        assert first == {"users": 3, "courses": 1, "enrollments": 1}
+        assert first == {"users": 3, "courses": 1, "enrollments": 1, "threads": 5}
         counts = _counts()
-        assert demo.load_demo() == {"users": 0, "courses": 0, "enrollments": 0}
+        assert demo.load_demo() == {"users": 0, "courses": 0, "enrollments": 0, "threads": 0}
         assert _counts() == counts
         assert not demo.database_is_empty()
 
@@ -109,3 +121,26 @@ def test_changed_demo_passwords_are_not_printed(app):
         accounts.change_password(user.id, "Regia-Demo-2026!", "una nuova frase segreta", None, None)
     output = runner.invoke(args=["lms", "seed-demo", "--if-empty"]).output
     assert "admin@example.com" not in output and "docente@example.com" in output
+
+
+def test_demo_community_has_conversations_mentors_and_graduates(app):
+    with app.app_context():
+        demo.load_demo()
+        threads = db.session.scalars(select(Thread)).all()
+        assert {thread.category for thread in threads} == {
+            "introductions",
+            "clients",
+            "tools",
+            "wins",
+            "lessons",
+        }
+        assert any(thread.lesson_id for thread in threads)
+        assert any(thread.accepted_post_id for thread in threads)
+        assert all(thread.post_count >= 2 for thread in threads)
+        mentors = db.session.scalars(select(CommunityMember).where(CommunityMember.is_mentor)).all()
+        assert len(mentors) == 2 and all(m.mentor_specializations for m in mentors)
+        student = db.session.scalar(select(User).where(User.email == "studente@example.com"))
+        kinds = set(
+            db.session.scalars(select(Notification.kind).where(Notification.user_id == student.id))
+        )
+        assert kinds == {"reply"}

@@ -29,7 +29,7 @@ from lms.models import (
     Role,
     User,
 )
-from lms.services import accounts, certificate_pdf, passwords
+from lms.services import accounts, certificate_pdf, demo_community, passwords
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 DEMO_COURSE = "diventare-assistente-virtuale"
@@ -199,10 +199,12 @@ def load_demo() -> dict[str, int]:
             )
         )
     db.session.commit()
+    threads = demo_community.load_community(DEMO_DIR / DEMO_COURSE, course)
     return {
         "users": created_users,
         "courses": int(created_course),
         "enrollments": int(enrolled is None),
+        "threads": threads,
     }
 
 
